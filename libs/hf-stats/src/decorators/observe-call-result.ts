@@ -1,0 +1,96 @@
+import type { PendingCall } from '../stats/pending-call.js';
+
+type Thenable = {
+  then: (onFulfilled: (value: unknown) => unknown, onRejected: (reason: unknown) => unknown) => unknown;
+};
+
+function isThenable(value: unknown): value is Thenable {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as Thenable).then === 'function'
+  );
+}
+
+/**
+ * An async iterable that is timed until its iteration ends. Node and web streams are left alone:
+ * they are piped rather than iterated, and wrapping them would take their stream methods away.
+ */
+function isTimedIterable(value: unknown): value is AsyncIterable<unknown> {
+  if (value === null || typeof value !== 'object') {
+    return false;
+  }
+  const candidate = value as Record<PropertyKey, unknown>;
+  return (
+    typeof candidate[Symbol.asyncIterator] === 'function' &&
+    typeof candidate.pipe !== 'function' &&
+    typeof candidate.pipeTo !== 'function' &&
+    typeof candidate.getReader !== 'function'
+  );
+}
+
+/** Delegates to `source`, ending `call` when the iteration finishes, is broken off, or throws. */
+function timeIteration(call: PendingCall, source: AsyncIterable<unknown>): AsyncGenerator<unknown, unknown, unknown> {
+  let iterator: AsyncIterator<unknown> | undefined;
+  const started = (): AsyncIterator<unknown> => (iterator ??= source[Symbol.asyncIterator]());
+  const settle = async (
+    step: () => Promise<IteratorResult<unknown>> | IteratorResult<unknown>,
+  ): Promise<IteratorResult<unknown>> => {
+    try {
+      const result = await step();
+      if (result.done === true) {
+        call.succeed();
+      }
+      return result;
+    } catch (error) {
+      call.fail(error);
+      throw error;
+    }
+  };
+  const timed: AsyncGenerator<unknown, unknown, unknown> = {
+    next: (...args: [] | [unknown]) => settle(() => started().next(...args)),
+    return: (value?: unknown) => {
+      // Breaking out of a `for await` is a normal end of the call.
+      call.succeed();
+      const it = started();
+      return settle(() => (it.return ? it.return(value) : { done: true, value }));
+    },
+    throw: (error?: unknown) => {
+      const it = started();
+      if (it.throw === undefined) {
+        call.fail(error);
+        return Promise.reject(error);
+      }
+      return settle(() => it.throw?.(error) ?? Promise.reject(error));
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  } as AsyncGenerator<unknown, unknown, unknown>;
+  return timed;
+}
+
+function observeValue(call: PendingCall, value: unknown): unknown {
+  if (isTimedIterable(value)) {
+    return timeIteration(call, value);
+  }
+  call.succeed();
+  return value;
+}
+
+/**
+ * Ends `call` when `result` is settled: at once for a plain value, when a promise settles, when a
+ * stream's iteration ends. The caller gets the same value or the same error.
+ */
+export function observeCallResult(call: PendingCall, result: unknown): unknown {
+  if (isThenable(result)) {
+    return result.then(
+      (value) => observeValue(call, value),
+      (error: unknown) => {
+        call.fail(error);
+        throw error;
+      },
+    );
+  }
+  return observeValue(call, result);
+}

@@ -1,0 +1,5 @@
+/** DI token of the resolved `HfStatsOptions`. Internal: users configure through `forRoot`/`forRootAsync`. */
+export const HF_STATS_OPTIONS = Symbol('HF_STATS_OPTIONS');
+
+/** Key of the current session id in the nestjs-cls store. A symbol, so it can't clash with the app's keys. */
+export const SESSION_ID_CLS_KEY = Symbol('nestjs-hf-stats:sessionId');

@@ -1,0 +1,319 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { HF_STATS_OPTIONS, SESSION_ID_CLS_KEY } from './hf-stats.internal-constants.js';
+import { invalidArgument, SESSION_OVERFLOW_WARNING, STATS_FAILURE_WARNING } from './hf-stats.messages.js';
+import { HfStatsOptions } from './hf-stats.options.js';
+import { isValidSessionId } from './sessions/session-id.js';
+import { SessionRegistry } from './sessions/session-registry.js';
+import { defaultModel, defaultTextCount } from './stats/call-arguments.js';
+import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
+import type { HfCallInput, HfSessionStats, HfStats, HfStatsSnapshot } from './stats/hf-stats.interfaces.js';
+import { PendingCall, type HfCallSink } from './stats/pending-call.js';
+import { StatsAccumulator } from './stats/stats-accumulator.js';
+import type { TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
+
+/** Options of {@link HfStatsService.runInSession}. */
+export interface HfRunInSessionOptions {
+  /** End the session when `fn` returns, or when its promise settles. Default false. */
+  endSession?: boolean;
+}
+
+/** Longest the idle sweep waits between two looks at the active sessions. */
+const MAX_SWEEP_INTERVAL_MS = 1_000;
+
+/**
+ * The statistics of Hugging Face calls: global and per session. Inject it to read figures, to
+ * record calls that the decorator can't see, and to run background work under a session.
+ */
+@Injectable()
+export class HfStatsService implements HfCallSink, OnApplicationBootstrap, OnApplicationShutdown {
+  /**
+   * The running instance, for `@TrackHFCall`, which has no DI. Read at call time, so a decorated
+   * method called before the module starts (or without it) simply runs untracked.
+   * @internal
+   */
+  static current: HfStatsService | undefined;
+
+  private readonly logger = new Logger('HfStats');
+  private readonly global = new StatsAccumulator();
+  private readonly sessions: SessionRegistry;
+  private rejectedSessionIdCount = 0;
+  private internalErrorCount = 0;
+  private overflowWarned = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(HF_STATS_OPTIONS) private readonly options: HfStatsOptions,
+    private readonly cls: ClsService,
+  ) {
+    this.sessions = new SessionRegistry(options.maxSessions);
+    HfStatsService.current = this;
+  }
+
+  onApplicationBootstrap(): void {
+    const idleMs = this.options.sessionIdleTimeoutMs;
+    if (idleMs > 0) {
+      this.sweepTimer = setInterval(() => this.endIdleSessions(), Math.min(idleMs, MAX_SWEEP_INTERVAL_MS));
+      this.sweepTimer.unref();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    if (HfStatsService.current === this) {
+      HfStatsService.current = undefined;
+    }
+  }
+
+  // ---- Reading ----------------------------------------------------------------------------
+
+  /** Figures of every tracked call of this process since start (or the last `reset()`). */
+  getGlobalStats(): HfStats {
+    return this.global.toJSON();
+  }
+
+  /** Figures of one session, or undefined when it is unknown (never seen, evicted or reset). */
+  getSessionStats(sessionId: string): HfSessionStats | undefined {
+    return typeof sessionId === 'string' ? this.sessions.get(sessionId)?.toJSON() : undefined;
+  }
+
+  /** Every retained session: active first, then ended; most recently active first within each. */
+  listSessions(): HfSessionStats[] {
+    return this.sessions.list().map((entry) => entry.toJSON());
+  }
+
+  /** What `GET /hf-stats` answers: global figures, sessions and the module's own counters. */
+  getSnapshot(): HfStatsSnapshot {
+    return {
+      global: this.getGlobalStats(),
+      sessions: this.listSessions(),
+      rejectedSessionIdCount: this.rejectedSessionIdCount,
+      sessionOverflowCount: this.sessions.overflowCount,
+      internalErrorCount: this.internalErrorCount,
+    };
+  }
+
+  /**
+   * Without an argument: forgets everything (global figures, sessions, counters).
+   * With a session id: zeroes that session's figures, keeping it and its lifecycle.
+   */
+  reset(sessionId?: string): void {
+    if (sessionId === undefined) {
+      this.global.reset();
+      this.sessions.clear();
+      this.rejectedSessionIdCount = 0;
+      this.internalErrorCount = 0;
+      this.overflowWarned = false;
+      return;
+    }
+    this.sessions.get(sessionId)?.stats.reset();
+  }
+
+  // ---- Sessions ---------------------------------------------------------------------------
+
+  /** The session the current code runs under (from the request or `runInSession`), if any. */
+  currentSessionId(): string | undefined {
+    return this.cls.isActive() ? this.cls.get<string | undefined>(SESSION_ID_CLS_KEY) : undefined;
+  }
+
+  /**
+   * Runs `fn` under a session (a queue job, a cron job, a CLI command) and returns what it returns.
+   * The session starts now if it was not active; tracked calls made by `fn`, awaited or not, count in it.
+   * @throws TypeError when the session id is not allowed (see `sessionIdMaxLength`, `sessionIdPattern`).
+   */
+  runInSession<T>(sessionId: string, fn: () => T, options: HfRunInSessionOptions = {}): T {
+    if (!this.isAllowedSessionId(sessionId)) {
+      throw invalidArgument('runInSession', 'sessionId', sessionId, this.allowedSessionIdDescription());
+    }
+    if (typeof fn !== 'function') {
+      throw invalidArgument('runInSession', 'fn', fn, 'a function');
+    }
+    this.openSession(sessionId, Date.now());
+    return this.cls.run({ ifNested: 'inherit' }, () => {
+      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
+      if (options.endSession !== true) {
+        return fn();
+      }
+      let result: T;
+      try {
+        result = fn();
+      } catch (error) {
+        this.endSession(sessionId);
+        throw error;
+      }
+      if (isPromiseLike(result)) {
+        return result.then(
+          (value) => {
+            this.endSession(sessionId);
+            return value;
+          },
+          (error: unknown) => {
+            this.endSession(sessionId);
+            throw error;
+          },
+        ) as T;
+      }
+      this.endSession(sessionId);
+      return result;
+    });
+  }
+
+  /** Ends a session now. Returns false when it was not active (unknown, or already ended). */
+  endSession(sessionId: string): boolean {
+    return this.sessions.end(sessionId, Date.now()) !== undefined;
+  }
+
+  // ---- Recording --------------------------------------------------------------------------
+
+  /**
+   * Records a call made outside a decorated method.
+   * @throws TypeError naming the field when `call` is malformed; nothing is recorded then.
+   */
+  record(call: HfCallInput): void {
+    if (call === null || typeof call !== 'object') {
+      throw invalidArgument(
+        'record',
+        'call',
+        call,
+        'an object { durationMs, texts?, model?, operation?, ok?, error?, sessionId? }',
+      );
+    }
+    const { durationMs, texts = 0, model, operation, error, sessionId } = call;
+    if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
+      throw invalidArgument('record', 'durationMs', durationMs, 'a finite number >= 0');
+    }
+    if (!Number.isSafeInteger(texts) || texts < 0) {
+      throw invalidArgument('record', 'texts', texts, 'an integer >= 0');
+    }
+    if (model !== undefined && typeof model !== 'string') {
+      throw invalidArgument('record', 'model', model, 'a string');
+    }
+    if (operation !== undefined && typeof operation !== 'string') {
+      throw invalidArgument('record', 'operation', operation, 'a string');
+    }
+    if (call.ok !== undefined && typeof call.ok !== 'boolean') {
+      throw invalidArgument('record', 'ok', call.ok, 'true or false');
+    }
+    if (sessionId !== undefined && sessionId !== null && !this.isAllowedSessionId(sessionId)) {
+      throw invalidArgument('record', 'sessionId', sessionId, this.allowedSessionIdDescription());
+    }
+    const ok = call.ok ?? error === undefined;
+    this.recordCall({
+      sessionId: sessionId === null ? undefined : (sessionId ?? this.currentSessionId()),
+      model,
+      operation,
+      textCount: texts,
+      durationMs,
+      ok,
+      errorType: ok ? undefined : errorTypeOf(error),
+      endedAt: Date.now(),
+    });
+  }
+
+  /**
+   * Starts timing a call of a decorated method. Undefined when statistics fail, so that the
+   * caller runs the method untracked rather than differently.
+   * @internal
+   */
+  startCall(spec: TrackHFCallOptions, args: unknown[]): PendingCall | undefined {
+    try {
+      return new PendingCall(
+        this,
+        this.currentSessionId(),
+        this.modelOf(spec, args),
+        spec.operation,
+        this.textCountOf(spec, args),
+      );
+    } catch (error) {
+      this.reportFailure(error);
+      return undefined;
+    }
+  }
+
+  /** Folds a finished call into the global and session figures. Never throws. @internal */
+  recordCall(call: HfCallRecord): void {
+    try {
+      this.global.add(call);
+      if (call.sessionId !== undefined) {
+        this.openSession(call.sessionId, call.endedAt)?.stats.add(call);
+      }
+    } catch (error) {
+      this.reportFailure(error);
+    }
+  }
+
+  /**
+   * The session id of an incoming request, if it is allowed; a present but disallowed one is
+   * counted in `rejectedSessionIdCount` and ignored. @internal
+   */
+  acceptSessionId(raw: unknown): string | undefined {
+    if (raw === undefined || raw === null || raw === '') {
+      return undefined;
+    }
+    if (this.isAllowedSessionId(raw)) {
+      return raw;
+    }
+    this.rejectedSessionIdCount += 1;
+    return undefined;
+  }
+
+  /** Counts a failed statistics step; warns once. Never throws. @internal */
+  reportFailure(error: unknown): void {
+    this.internalErrorCount += 1;
+    if (this.internalErrorCount === 1) {
+      this.logger.warn(`${STATS_FAILURE_WARNING} (${errorTypeOf(error)})`);
+    }
+  }
+
+  // ---- Internals --------------------------------------------------------------------------
+
+  private openSession(sessionId: string, now: number) {
+    const entry = this.sessions.touch(sessionId, now);
+    if (entry === undefined && !this.overflowWarned) {
+      this.overflowWarned = true;
+      this.logger.warn(SESSION_OVERFLOW_WARNING);
+    }
+    return entry;
+  }
+
+  private endIdleSessions(): void {
+    const now = Date.now();
+    for (const sessionId of this.sessions.idleSessionIds(now - this.options.sessionIdleTimeoutMs)) {
+      this.sessions.end(sessionId, now);
+    }
+  }
+
+  private isAllowedSessionId(value: unknown): value is string {
+    return isValidSessionId(value, this.options.sessionIdMaxLength, this.options.sessionIdPattern);
+  }
+
+  private allowedSessionIdDescription(): string {
+    return `a string of 1 to ${this.options.sessionIdMaxLength} characters matching ${String(this.options.sessionIdPattern)}`;
+  }
+
+  private modelOf(spec: TrackHFCallOptions, args: unknown[]): string | undefined {
+    const model = typeof spec.model === 'function' ? spec.model(...args) : (spec.model ?? defaultModel(args));
+    return typeof model === 'string' ? model : undefined;
+  }
+
+  private textCountOf(spec: TrackHFCallOptions, args: unknown[]): number {
+    if (spec.texts === undefined) {
+      return defaultTextCount(args);
+    }
+    const count = spec.texts(...args);
+    if (!Number.isSafeInteger(count) || count < 0) {
+      this.reportFailure(new RangeError('texts() must return an integer >= 0'));
+      return 0;
+    }
+    return count;
+  }
+}
+
+function isPromiseLike<T>(value: T): value is T & PromiseLike<Awaited<T>> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

@@ -1,0 +1,44 @@
+/** One finished call, as every call site hands it to the recorder. Times are epoch milliseconds. */
+export interface HfCallRecord {
+  sessionId: string | undefined;
+  model: string | undefined;
+  operation: string | undefined;
+  textCount: number;
+  durationMs: number;
+  ok: boolean;
+  /** Low-cardinality error type (HTTP status, `timeout`, or the error's class name). */
+  errorType: string | undefined;
+  endedAt: number;
+}
+
+const MAX_ERROR_TYPE_LENGTH = 64;
+
+function numericStatus(error: object): number | undefined {
+  const holder = error as { status?: unknown; statusCode?: unknown; response?: { status?: unknown } };
+  for (const candidate of [holder.status, holder.statusCode, holder.response?.status]) {
+    if (typeof candidate === 'number' && Number.isInteger(candidate) && candidate >= 100 && candidate <= 599) {
+      return candidate;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The type an error is counted under: its HTTP status when it carries one, `timeout` for timeouts,
+ * else its class name. Never its message, which may hold user input.
+ */
+export function errorTypeOf(error: unknown): string {
+  if (error === null || typeof error !== 'object') {
+    return typeof error;
+  }
+  const status = numericStatus(error);
+  if (status !== undefined) {
+    return String(status);
+  }
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (code === 'ETIMEDOUT' || name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return 'timeout';
+  }
+  const type = typeof name === 'string' && name !== '' ? name : (error.constructor?.name ?? 'Error');
+  return type.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, MAX_ERROR_TYPE_LENGTH) || 'Error';
+}
