@@ -66,7 +66,7 @@ function timeIteration(call: PendingCall, source: AsyncIterable<unknown>): Async
     [Symbol.asyncIterator]() {
       return this;
     },
-  } as AsyncGenerator<unknown, unknown, unknown>;
+  };
   return timed;
 }
 
