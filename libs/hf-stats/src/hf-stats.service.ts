@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { HF_STATS_OPTIONS, SESSION_ID_CLS_KEY } from './hf-stats.internal-constants.js';
 import { invalidArgument, SESSION_OVERFLOW_WARNING, STATS_FAILURE_WARNING } from './hf-stats.messages.js';
@@ -7,7 +14,14 @@ import { isValidSessionId } from './sessions/session-id.js';
 import { SessionRegistry } from './sessions/session-registry.js';
 import { defaultModel, defaultTextCount } from './stats/call-arguments.js';
 import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
-import type { HfCallInput, HfSessionStats, HfStats, HfStatsSnapshot } from './stats/hf-stats.interfaces.js';
+import type {
+  HfCallInput,
+  HfSessionEndReason,
+  HfSessionStats,
+  HfStats,
+  HfStatsSnapshot,
+} from './stats/hf-stats.interfaces.js';
+import type { HfStatsListener } from './stats/hf-stats-listener.js';
 import { PendingCall, type HfCallSink } from './stats/pending-call.js';
 import { StatsAccumulator } from './stats/stats-accumulator.js';
 import type { TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
@@ -18,6 +32,14 @@ export interface HfRunInSessionOptions {
   endSession?: boolean;
 }
 
+/** Which sessions {@link HfStatsService.listSessions} returns. */
+export interface HfSessionFilter {
+  /** Only the active sessions. Default false. */
+  active?: boolean;
+  /** At most this many. Default all. */
+  limit?: number;
+}
+
 /** Longest the idle sweep waits between two looks at the active sessions. */
 const MAX_SWEEP_INTERVAL_MS = 1_000;
 
@@ -26,7 +48,9 @@ const MAX_SWEEP_INTERVAL_MS = 1_000;
  * record calls that the decorator can't see, and to run background work under a session.
  */
 @Injectable()
-export class HfStatsService implements HfCallSink, OnApplicationBootstrap, OnApplicationShutdown {
+export class HfStatsService
+  implements HfCallSink, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   /**
    * The running instance, for `@TrackHFCall`, which has no DI. Read at call time, so a decorated
    * method called before the module starts (or without it) simply runs untracked.
@@ -41,6 +65,7 @@ export class HfStatsService implements HfCallSink, OnApplicationBootstrap, OnApp
   private internalErrorCount = 0;
   private overflowWarned = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private listeners: HfStatsListener[] = [];
 
   constructor(
     @Inject(HF_STATS_OPTIONS) private readonly options: HfStatsOptions,
@@ -55,6 +80,16 @@ export class HfStatsService implements HfCallSink, OnApplicationBootstrap, OnApp
     if (idleMs > 0) {
       this.sweepTimer = setInterval(() => this.endIdleSessions(), Math.min(idleMs, MAX_SWEEP_INTERVAL_MS));
       this.sweepTimer.unref();
+    }
+  }
+
+  /** Ends every active session (reason `shutdown`) while the readers that log it are still open. */
+  beforeApplicationShutdown(): void {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    const now = Date.now();
+    for (const sessionId of this.sessions.activeSessionIds()) {
+      this.finishSession(sessionId, 'shutdown', now);
     }
   }
 
@@ -78,9 +113,14 @@ export class HfStatsService implements HfCallSink, OnApplicationBootstrap, OnApp
     return typeof sessionId === 'string' ? this.sessions.get(sessionId)?.toJSON() : undefined;
   }
 
-  /** Every retained session: active first, then ended; most recently active first within each. */
-  listSessions(): HfSessionStats[] {
-    return this.sessions.list().map((entry) => entry.toJSON());
+  /**
+   * Retained sessions: active first, then ended; most recently active first within each.
+   * `active: true` lists the active ones only; `limit` keeps the first ones.
+   */
+  listSessions(filter: HfSessionFilter = {}): HfSessionStats[] {
+    const entries = this.sessions.list(filter.active === true);
+    const limited = filter.limit === undefined ? entries : entries.slice(0, Math.max(0, filter.limit));
+    return limited.map((entry) => entry.toJSON());
   }
 
   /** What `GET /hf-stats` answers: global figures, sessions and the module's own counters. */
@@ -161,7 +201,7 @@ export class HfStatsService implements HfCallSink, OnApplicationBootstrap, OnApp
 
   /** Ends a session now. Returns false when it was not active (unknown, or already ended). */
   endSession(sessionId: string): boolean {
-    return this.sessions.end(sessionId, Date.now()) !== undefined;
+    return this.finishSession(sessionId, 'ended', Date.now());
   }
 
   // ---- Recording --------------------------------------------------------------------------
@@ -241,6 +281,28 @@ export class HfStatsService implements HfCallSink, OnApplicationBootstrap, OnApp
     } catch (error) {
       this.reportFailure(error);
     }
+    for (const listener of this.listeners) {
+      if (listener.onCall !== undefined) {
+        try {
+          listener.onCall(call);
+        } catch (error) {
+          this.reportFailure(error);
+        }
+      }
+    }
+  }
+
+  /** Registers a reader of calls and session ends (the log file, exporters). @internal */
+  addListener(listener: HfStatsListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((registered) => registered !== listener);
+    };
+  }
+
+  /** Number of active sessions, without building their snapshots. @internal */
+  activeSessionCount(): number {
+    return this.sessions.activeCount;
   }
 
   /**
@@ -277,10 +339,29 @@ export class HfStatsService implements HfCallSink, OnApplicationBootstrap, OnApp
     return entry;
   }
 
+  /** Ends an active session once and tells the listeners; false when it was not active. */
+  private finishSession(sessionId: string, reason: HfSessionEndReason, now: number): boolean {
+    const entry = this.sessions.end(sessionId, now);
+    if (entry === undefined) {
+      return false;
+    }
+    if (this.listeners.length > 0) {
+      const session = entry.toJSON();
+      for (const listener of this.listeners) {
+        try {
+          listener.onSessionEnd?.(session, reason);
+        } catch (error) {
+          this.reportFailure(error);
+        }
+      }
+    }
+    return true;
+  }
+
   private endIdleSessions(): void {
     const now = Date.now();
     for (const sessionId of this.sessions.idleSessionIds(now - this.options.sessionIdleTimeoutMs)) {
-      this.sessions.end(sessionId, now);
+      this.finishSession(sessionId, 'idle', now);
     }
   }
 

@@ -6,7 +6,7 @@ export {
   type HfStatsModuleOptions,
   type HfStatsStaticOptions,
 } from './hf-stats.options.js';
-export { HfStatsService, type HfRunInSessionOptions } from './hf-stats.service.js';
+export { HfStatsService, type HfRunInSessionOptions, type HfSessionFilter } from './hf-stats.service.js';
 export { HfStatsInterceptor } from './hf-stats.interceptor.js';
 export { HfStatsControllerBase } from './hf-stats.controller.js';
 export { TrackHFCall, type TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';

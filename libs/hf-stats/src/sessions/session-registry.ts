@@ -82,12 +82,10 @@ export class SessionRegistry {
     return [...this.active.keys()];
   }
 
-  /** Active sessions first, then ended ones; the most recently active first within each. */
-  list(): SessionEntry[] {
-    return [
-      ...[...this.active.values()].toSorted(byRecentActivity),
-      ...[...this.ended.values()].toSorted(byRecentActivity),
-    ];
+  /** Active sessions first, then ended ones (unless `activeOnly`); the most recently active first within each. */
+  list(activeOnly = false): SessionEntry[] {
+    const active = [...this.active.values()].toSorted(byRecentActivity);
+    return activeOnly ? active : [...active, ...[...this.ended.values()].toSorted(byRecentActivity)];
   }
 
   delete(sessionId: string): boolean {
