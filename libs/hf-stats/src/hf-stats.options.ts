@@ -118,7 +118,10 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
   if (typeof resolved.controller !== 'boolean') {
     throw invalidOption('controller', resolved.controller, 'true or false');
   }
-  if (typeof resolved.path !== 'string' || !/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/.test(resolved.path)) {
+  if (
+    typeof resolved.path !== 'string' ||
+    !/^\/?[A-Za-z0-9_~-][A-Za-z0-9._~-]*(\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*\/?$/.test(resolved.path)
+  ) {
     throw invalidOption('path', resolved.path, "a URL path such as 'hf-stats' or 'internal/hf-stats'");
   }
   if (

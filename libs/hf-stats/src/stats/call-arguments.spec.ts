@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { defaultModel, defaultTextCount } from './call-arguments.js';
+
+describe('defaultTextCount', () => {
+  it.each([
+    [['hello'], 1],
+    [[['a', 'b', 'c']], 3],
+    [[[]], 0],
+    [[{ inputs: 'one' }], 1],
+    [[{ inputs: ['a', 'b'] }], 2],
+    [
+      [
+        {
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'assistant', content: 'yo' },
+          ],
+        },
+      ],
+      2,
+    ],
+    [[{ model: 'm' }], 0],
+    [[42], 0],
+    [[null], 0],
+    [[], 0],
+    [[undefined, 'second argument is not read'], 0],
+  ])('counts %j as %i', (args, expected) => {
+    expect(defaultTextCount(args)).toBe(expected);
+  });
+});
+
+describe('defaultModel', () => {
+  it('reads the model field of the first argument', () => {
+    expect(defaultModel([{ model: 'BAAI/bge-small-en-v1.5', inputs: 'x' }])).toBe('BAAI/bge-small-en-v1.5');
+  });
+
+  it.each([[['text']], [[{ model: 42 }]], [[['model']]], [[]], [[null]]])('is undefined for %j', (args) => {
+    expect(defaultModel(args)).toBeUndefined();
+  });
+});
