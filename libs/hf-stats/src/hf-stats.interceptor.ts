@@ -1,8 +1,5 @@
-import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { ClsService } from 'nestjs-cls';
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { HF_STATS_OPTIONS, SESSION_ID_CLS_KEY } from './hf-stats.internal-constants.js';
-import { HfStatsOptions } from './hf-stats.options.js';
 import { HfStatsService } from './hf-stats.service.js';
 
 /**
@@ -12,40 +9,29 @@ import { HfStatsService } from './hf-stats.service.js';
  */
 @Injectable()
 export class HfStatsInterceptor implements NestInterceptor {
-  constructor(
-    private readonly stats: HfStatsService,
-    private readonly cls: ClsService,
-    @Inject(HF_STATS_OPTIONS) private readonly options: HfStatsOptions,
-  ) {}
+  // Only the exported, global HfStatsService: `@UseInterceptors(HfStatsInterceptor)` instantiates
+  // this class in the app's own modules, where nothing else of ours is visible.
+  constructor(private readonly stats: HfStatsService) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const sessionId = this.sessionIdOf(context);
     if (sessionId === undefined) {
       return next.handle();
     }
-    if (this.cls.isActive()) {
-      // The app runs its own CLS context for this request (ClsModule middleware, guard or interceptor).
-      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
-      return next.handle();
-    }
-    return new Observable((subscriber) =>
-      this.cls.run(() => {
-        this.cls.set(SESSION_ID_CLS_KEY, sessionId);
-        return next.handle().subscribe(subscriber);
-      }),
-    );
+    return new Observable((subscriber) => this.stats.withSession(sessionId, () => next.handle().subscribe(subscriber)));
   }
 
-  /** Reads the session id of a request. Override to read it another way. */
+  /** Reads the raw session id of a request. Override to read it another way. */
   protected readSessionId(context: ExecutionContext): unknown {
-    if (this.options.resolveSessionId !== undefined) {
-      return this.options.resolveSessionId(context);
+    const { resolveSessionId, sessionHeader } = this.stats.options;
+    if (resolveSessionId !== undefined) {
+      return resolveSessionId(context);
     }
     if (context.getType() !== 'http') {
       return undefined;
     }
     const request = context.switchToHttp().getRequest<{ headers?: Record<string, unknown> } | undefined>();
-    return request?.headers?.[this.options.sessionHeader];
+    return request?.headers?.[sessionHeader];
   }
 
   private sessionIdOf(context: ExecutionContext): string | undefined {

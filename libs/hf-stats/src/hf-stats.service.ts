@@ -68,7 +68,8 @@ export class HfStatsService
   private listeners: HfStatsListener[] = [];
 
   constructor(
-    @Inject(HF_STATS_OPTIONS) private readonly options: HfStatsOptions,
+    /** The options in force. @internal */
+    @Inject(HF_STATS_OPTIONS) readonly options: HfStatsOptions,
     private readonly cls: ClsService,
   ) {
     this.sessions = new SessionRegistry(options.maxSessions);
@@ -196,6 +197,21 @@ export class HfStatsService
       }
       this.endSession(sessionId);
       return result;
+    });
+  }
+
+  /**
+   * Runs `fn` with `sessionId` as the current session: in the caller's CLS context when there is
+   * one (the app's own ClsModule), else in a new one. @internal
+   */
+  withSession<T>(sessionId: string, fn: () => T): T {
+    if (this.cls.isActive()) {
+      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
+      return fn();
+    }
+    return this.cls.run(() => {
+      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
+      return fn();
     });
   }
 

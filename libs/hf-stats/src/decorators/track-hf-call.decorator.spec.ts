@@ -43,9 +43,9 @@ class FixtureClient {
     throw new SecretError('do not log me');
   }
 
-  @TrackHFCall({
-    model: (options: { model: string }, suffix: string) => `${options.model}${suffix}`,
-    texts: (_options: { model: string }, _suffix: string, texts: string[]) => texts.length * 2,
+  @TrackHFCall<[{ model: string }, string, string[]]>({
+    model: (options, suffix) => `${options.model}${suffix}`,
+    texts: (_options, _suffix, texts) => texts.length * 2,
   })
   custom(_options: { model: string }, _suffix: string, texts: string[]): number {
     return texts.length;
