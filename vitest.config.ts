@@ -14,6 +14,7 @@ export default defineConfig({
   test: {
     include: ['libs/**/*.spec.ts', 'src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
     environment: 'node',
+    setupFiles: ['reflect-metadata'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

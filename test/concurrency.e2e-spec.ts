@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { HfStatsModule, HfStatsService } from 'nestjs-hf-stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,14 +33,14 @@ describe('10,000 concurrent tracked calls over 100 sessions, outside HTTP (runIn
       expected.set(sessionId, { calls: 0, texts: 0, errors: 0 });
       return stats.runInSession(sessionId, async () => {
         await interleave(s);
-        const work = Array.from({ length: callsInSession }, async (_, c) => {
+        const work = Array.from({ length: callsInSession }, async (_call, c) => {
           const texts = (c % 4) + 1;
           const fails = c % 10 === 9;
           const figures = expected.get(sessionId)!;
           figures.calls += 1;
           figures.texts += texts;
           figures.errors += fails ? 1 : 0;
-          const inputs = Array.from({ length: texts }, (_, t) => (fails && t === 0 ? '[fail]' : `text-${t}`));
+          const inputs = Array.from({ length: texts }, (_text, t) => (fails && t === 0 ? '[fail]' : `text-${t}`));
           // A nested async call, started after a timer, every fifth call.
           if (c % 5 === 0) {
             await new Promise<void>((resolve) => setTimeout(resolve, c % 3));

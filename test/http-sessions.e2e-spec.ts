@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import type { HfSessionStats, HfStatsSnapshot } from 'nestjs-hf-stats';
 import request from 'supertest';
@@ -39,7 +38,7 @@ describe.each(ADAPTERS)('sessions over HTTP (%s)', (adapter) => {
         // Session s sends s+1 texts in its last call, and one failing call per request in odd sessions.
         const calls = Array.from({ length: CALLS_PER_REQUEST }, (_, c) =>
           c === CALLS_PER_REQUEST - 1
-            ? Array.from({ length: s + 1 }, (_, t) => `t${t}`)
+            ? Array.from({ length: s + 1 }, (_unused, t) => `t${t}`)
             : s % 2 === 1 && c === 1
               ? ['[fail]']
               : ['a'],

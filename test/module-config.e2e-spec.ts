@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import {
   Controller,
   Get,
@@ -13,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ClsModule, ClsService } from 'nestjs-cls';
-import { HfStatsInterceptor, HfStatsModule, HfStatsService, type HfStatsModuleOptions } from 'nestjs-hf-stats';
+import { HfStatsInterceptor, HfStatsModule, HfStatsService } from 'nestjs-hf-stats';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from './fixtures/create-app.js';
@@ -200,7 +199,7 @@ describe('module configuration', () => {
   });
 
   it.each<[string, () => object]>([
-    ['forRoot', () => HfStatsModule.forRoot({ maxSessions: -5 } as HfStatsModuleOptions)],
+    ['forRoot', () => HfStatsModule.forRoot({ maxSessions: -5 })],
     ['forRootAsync', () => HfStatsModule.forRootAsync({ useFactory: () => ({ maxSessions: -5 }) })],
   ])('%s: invalid options fail at startup with an error naming the option', async (_name, definition) => {
     @Module({ imports: [definition() as never] })

@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { Controller, Get, Injectable, type INestApplication } from '@nestjs/common';
 import { Interval, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
@@ -21,10 +20,10 @@ class FixtureClient {
   constructor(readonly stats: HfStatsService) {}
 
   @TrackHFCall({ operation: 'feature-extraction' })
-  async embed(request: { model: string; inputs: string[] }): Promise<number[][]> {
-    this.received.push(request);
+  async embed(input: { model: string; inputs: string[] }): Promise<number[][]> {
+    this.received.push(input);
     await Promise.resolve();
-    return request.inputs.map(() => [0.1, 0.2]);
+    return input.inputs.map(() => [0.1, 0.2]);
   }
 
   @TrackHFCall({ model: 'sync-model' })
