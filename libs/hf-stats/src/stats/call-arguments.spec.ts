@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultModel, defaultTextCount } from './call-arguments.js';
+import { defaultCharacterCount, defaultModel, defaultTextCount } from './call-arguments.js';
 
 describe('defaultTextCount', () => {
   it.each([
@@ -37,4 +37,34 @@ describe('defaultModel', () => {
   it.each([[['text']], [[{ model: 42 }]], [[['model']]], [[]], [[null]]])('is undefined for %j', (args) => {
     expect(defaultModel(args)).toBeUndefined();
   });
+});
+
+describe('defaultCharacterCount', () => {
+  it.each([
+    [['hello'], 5],
+    [[['ab', 'cde']], 5],
+    [[{ inputs: 'four' }], 4],
+    [[{ inputs: ['a', 'bb'] }], 3],
+    [
+      [
+        {
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'user', content: [{ type: 'text', text: 'abc' }] },
+          ],
+        },
+      ],
+      5,
+    ],
+    [[{ messages: [{ role: 'assistant', content: null }] }], 0],
+  ])('measures %j as %i characters', (args, expected) => {
+    expect(defaultCharacterCount(args)).toBe(expected);
+  });
+
+  it.each([[[42]], [[['a', 7]]], [[{ model: 'm' }]], [[{ messages: [{ content: 42 }] }]], [[]]])(
+    'leaves %j unmeasured',
+    (args) => {
+      expect(defaultCharacterCount(args)).toBeUndefined();
+    },
+  );
 });

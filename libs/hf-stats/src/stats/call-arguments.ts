@@ -36,3 +36,63 @@ export function defaultModel(args: readonly unknown[]): string | undefined {
   }
   return undefined;
 }
+
+function textLength(value: unknown): number | undefined {
+  return typeof value === 'string' ? value.length : undefined;
+}
+
+function sumLengths(values: readonly unknown[], lengthOf: (value: unknown) => number | undefined): number | undefined {
+  let total = 0;
+  for (const value of values) {
+    const length = lengthOf(value);
+    if (length === undefined) {
+      return undefined;
+    }
+    total += length;
+  }
+  return total;
+}
+
+/** A chat message's text: a string `content`, or the `text` of its content parts. */
+function messageLength(message: unknown): number | undefined {
+  if (message === null || typeof message !== 'object') {
+    return undefined;
+  }
+  const { content } = message as { content?: unknown };
+  if (typeof content === 'string') {
+    return content.length;
+  }
+  if (Array.isArray(content)) {
+    return sumLengths(content, (part) =>
+      part !== null && typeof part === 'object' ? (textLength((part as { text?: unknown }).text) ?? 0) : undefined,
+    );
+  }
+  return content === undefined || content === null ? 0 : undefined;
+}
+
+/**
+ * Total length of the texts sent, from the same shapes as {@link defaultTextCount}; undefined
+ * (unmeasured, not zero) when a text is not a string or the shape is unknown.
+ */
+export function defaultCharacterCount(args: readonly unknown[]): number | undefined {
+  const first = args[0];
+  if (typeof first === 'string') {
+    return first.length;
+  }
+  if (Array.isArray(first)) {
+    return sumLengths(first, textLength);
+  }
+  if (first !== null && typeof first === 'object') {
+    const { inputs, messages } = first as { inputs?: unknown; messages?: unknown };
+    if (typeof inputs === 'string') {
+      return inputs.length;
+    }
+    if (Array.isArray(inputs)) {
+      return sumLengths(inputs, textLength);
+    }
+    if (Array.isArray(messages)) {
+      return sumLengths(messages, messageLength);
+    }
+  }
+  return undefined;
+}

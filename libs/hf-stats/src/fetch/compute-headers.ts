@@ -1,0 +1,89 @@
+/**
+ * What one HTTP response of a Hugging Face server says about its own work, read from the headers
+ * that the serverless API, Text Generation Inference (TGI) and Text Embeddings Inference (TEI) send.
+ */
+export interface HfComputeHeaders {
+  /** `x-compute-time`, in milliseconds whatever unit the server used. */
+  computeTimeMs: number | undefined;
+  /** `x-compute-characters`. */
+  computeCharacters: number | undefined;
+  /** `x-compute-tokens` (TEI). */
+  computeTokens: number | undefined;
+  /** `x-prompt-tokens` (TGI). */
+  promptTokens: number | undefined;
+  /** `x-generated-tokens` (TGI). */
+  generatedTokens: number | undefined;
+  /** `x-queue-time`, milliseconds in TGI and TEI alike. */
+  queueTimeMs: number | undefined;
+  /** `x-inference-time`, milliseconds in TGI and TEI alike. */
+  inferenceTimeMs: number | undefined;
+  /** `x-request-id`, trimmed to a safe length and character set. */
+  requestId: string | undefined;
+  /** Headers present but not numbers (or not safe request ids): ignored and counted. */
+  invalidHeaderCount: number;
+}
+
+/** How `x-compute-time` is read: `auto` tells TEI (milliseconds) from the others (seconds). */
+export type HfComputeTimeUnit = 'auto' | 's' | 'ms';
+
+const MAX_REQUEST_ID_LENGTH = 128;
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]+$/;
+
+interface HeaderSource {
+  get(name: string): string | null;
+  has(name: string): boolean;
+}
+
+/**
+ * TEI writes `x-compute-time` in whole milliseconds and is the only one to send
+ * `x-tokenization-time` or `x-compute-tokens`; the serverless API and TGI write seconds (`0.532`).
+ */
+function computeTimeIsMilliseconds(headers: HeaderSource, unit: HfComputeTimeUnit): boolean {
+  if (unit !== 'auto') {
+    return unit === 'ms';
+  }
+  return headers.has('x-tokenization-time') || headers.has('x-compute-tokens');
+}
+
+export function readComputeHeaders(headers: HeaderSource, unit: HfComputeTimeUnit = 'auto'): HfComputeHeaders {
+  let invalidHeaderCount = 0;
+  const number = (name: string, integer: boolean): number | undefined => {
+    const raw = headers.get(name);
+    if (raw === null) {
+      return undefined;
+    }
+    const trimmed = raw.trim();
+    const value = trimmed === '' ? Number.NaN : Number(trimmed);
+    if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+      invalidHeaderCount += 1;
+      return undefined;
+    }
+    return value;
+  };
+  const computeTime = number('x-compute-time', false);
+  const rawRequestId = headers.get('x-request-id')?.trim();
+  let requestId: string | undefined;
+  if (rawRequestId !== undefined && rawRequestId !== '') {
+    if (rawRequestId.length <= MAX_REQUEST_ID_LENGTH && SAFE_REQUEST_ID.test(rawRequestId)) {
+      requestId = rawRequestId;
+    } else {
+      invalidHeaderCount += 1;
+    }
+  }
+  return {
+    computeTimeMs:
+      computeTime === undefined
+        ? undefined
+        : computeTimeIsMilliseconds(headers, unit)
+          ? computeTime
+          : computeTime * 1000,
+    computeCharacters: number('x-compute-characters', true),
+    computeTokens: number('x-compute-tokens', true),
+    promptTokens: number('x-prompt-tokens', true),
+    generatedTokens: number('x-generated-tokens', true),
+    queueTimeMs: number('x-queue-time', false),
+    inferenceTimeMs: number('x-inference-time', false),
+    requestId,
+    invalidHeaderCount,
+  };
+}
