@@ -1,1 +1,37 @@
-console.log('placeholder');
+import { Logger } from '@nestjs/common';
+import { baseUrlOf, createApp } from './app.bootstrap.js';
+
+const logger = new Logger('Main');
+
+/** `PORT`, default 3000; 0 picks a free port. */
+function portFromEnv(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') {
+    return 3000;
+  }
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`PORT must be an integer from 0 to 65535, got "${value}".`);
+  }
+  return port;
+}
+
+async function bootstrap(): Promise<void> {
+  const port = portFromEnv(process.env.PORT);
+  const app = await createApp();
+  try {
+    await app.listen(port);
+  } catch (error) {
+    // Stops the simulator too, so that the process can exit.
+    await app.close();
+    throw error;
+  }
+  const url = baseUrlOf(app);
+  logger.log(`Listening on ${url}: POST /embeddings, POST /chat; statistics at GET ${url}/hf-stats`);
+}
+
+try {
+  await bootstrap();
+} catch (error) {
+  logger.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+}
