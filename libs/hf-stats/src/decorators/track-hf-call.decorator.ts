@@ -3,7 +3,8 @@ import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
 import { observeCallResult } from './observe-call-result.js';
 
 /**
- * Options of {@link TrackHFCall}. The functions receive the method's arguments as they were passed.
+ * Options of {@link TrackHFCall}. The functions receive the method's arguments as they were passed,
+ * and the method's `this` (declare it as `function (this: MyService, ...)` to read the instance).
  */
 export interface TrackHFCallOptions<TArgs extends unknown[] = unknown[]> {
   /** The model called. Default: the `model` field of the first argument when it is an object. */
@@ -35,7 +36,7 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
     }
     const method = original as AnyMethod;
     const tracked = function (this: unknown, ...args: unknown[]): unknown {
-      const call = HfStatsService.current?.startCall(spec, args);
+      const call = HfStatsService.current?.startCall(spec, this, args);
       if (call === undefined) {
         return method.apply(this, args);
       }

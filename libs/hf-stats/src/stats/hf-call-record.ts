@@ -14,8 +14,14 @@ export interface HfCallRecord {
 const MAX_ERROR_TYPE_LENGTH = 64;
 
 function numericStatus(error: object): number | undefined {
-  const holder = error as { status?: unknown; statusCode?: unknown; response?: { status?: unknown } };
-  for (const candidate of [holder.status, holder.statusCode, holder.response?.status]) {
+  // `httpResponse` is where @huggingface/inference's errors keep the response.
+  const holder = error as {
+    status?: unknown;
+    statusCode?: unknown;
+    response?: { status?: unknown };
+    httpResponse?: { status?: unknown };
+  };
+  for (const candidate of [holder.status, holder.statusCode, holder.httpResponse?.status, holder.response?.status]) {
     if (typeof candidate === 'number' && Number.isInteger(candidate) && candidate >= 100 && candidate <= 599) {
       return candidate;
     }

@@ -63,6 +63,10 @@ describe('errorTypeOf', () => {
   it('uses the HTTP status when the error carries one', () => {
     expect(errorTypeOf(Object.assign(new Error('x'), { status: 429 }))).toBe('429');
     expect(errorTypeOf({ response: { status: 503 } })).toBe('503');
+    // As @huggingface/inference's InferenceClientProviderApiError carries it.
+    expect(
+      errorTypeOf(Object.assign(new Error('x'), { name: 'ProviderApiError', httpResponse: { status: 500 } })),
+    ).toBe('500');
   });
 
   it('names timeouts and classes, never the message', () => {
