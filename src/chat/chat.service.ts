@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InferenceClientProviderOutputError } from '@huggingface/inference';
 import { TrackHFCall } from 'nestjs-hf-stats';
 import { HF_CLIENT, type HfClient } from '../hf/hf-client.provider.js';
-import { loadHfModels } from '../hf/hf.config.js';
 import type { ChatMessage, ChatResponse } from './chat.interfaces.js';
 
 /** Tokens generated when the client names no limit: enough for a short answer, bounded in cost. */
@@ -20,8 +19,9 @@ export class ChatService {
   /** The assistant's answer to `messages`. Rejects with the client's error when the call fails. */
   @TrackHFCall<[ChatMessage[], ChatOptions?]>({
     operation: 'chat-completion',
-    // The decorator's functions get the arguments, not `this`: the model is read where the client read it.
-    model: () => loadHfModels().chatModel,
+    model(this: ChatService) {
+      return this.hf.chatModel;
+    },
     texts: (messages) => messages.length,
   })
   async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResponse> {

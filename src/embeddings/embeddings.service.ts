@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InferenceClientProviderOutputError, type FeatureExtractionOutput } from '@huggingface/inference';
 import { TrackHFCall } from 'nestjs-hf-stats';
 import { HF_CLIENT, type HfClient } from '../hf/hf-client.provider.js';
-import { loadHfModels } from '../hf/hf.config.js';
 
 function isVector(value: unknown): value is number[] {
   return Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'number');
@@ -30,8 +29,9 @@ export class EmbeddingsService {
   /** One embedding per text, in order. Rejects with the client's error when the call fails. */
   @TrackHFCall<[string[]]>({
     operation: 'feature-extraction',
-    // The decorator's functions get the arguments, not `this`: the model is read where the client read it.
-    model: () => loadHfModels().embeddingModel,
+    model(this: EmbeddingsService) {
+      return this.model;
+    },
     texts: (texts) => texts.length,
   })
   async embed(texts: string[]): Promise<number[][]> {
