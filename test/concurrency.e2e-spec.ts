@@ -11,7 +11,7 @@ describe('10,000 concurrent tracked calls over 100 sessions, outside HTTP (runIn
 
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [HfStatsModule.forRoot({ controller: false })],
+      imports: [HfStatsModule.forRoot({ controller: false, log: false })],
       providers: [FakeHfClient],
     }).compile();
     await moduleRef.init();

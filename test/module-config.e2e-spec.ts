@@ -102,7 +102,7 @@ describe('module configuration', () => {
     }
 
     @Module({
-      imports: [HfStatsModule.forRoot({ globalInterceptor: false })],
+      imports: [HfStatsModule.forRoot({ globalInterceptor: false, log: false })],
       controllers: [WorkController, BoundController],
       providers: [FakeHfClient, WorkService],
     })
@@ -142,7 +142,7 @@ describe('module configuration', () => {
             setup: (cls, req: { headers: Record<string, string> }) => cls.set('user', req.headers['x-user']),
           },
         }),
-        HfStatsModule.forRoot(),
+        HfStatsModule.forRoot({ log: false }),
       ],
       controllers: [ClsController],
       providers: [FakeHfClient],
@@ -182,7 +182,11 @@ describe('module configuration', () => {
         HfStatsModule.forRootAsync({
           imports: [ConfigModule],
           inject: [CONFIG],
-          useFactory: async (config: { header: string }) => ({ sessionHeader: config.header, maxSessions: 50 }),
+          useFactory: async (config: { header: string }) => ({
+            sessionHeader: config.header,
+            maxSessions: 50,
+            log: false,
+          }),
           path: 'async-stats',
         }),
         ConfigModule,

@@ -36,3 +36,45 @@ export const STATS_FAILURE_WARNING =
 export const SESSION_OVERFLOW_WARNING =
   'nestjs-hf-stats: maxSessions reached and every retained session is active: new sessions count in the global ' +
   'figures only (see sessionOverflowCount). Raise maxSessions or lower sessionIdleTimeoutMs.';
+
+function describeIoError(error: unknown): string {
+  if (error instanceof Error) {
+    const { code } = error as { code?: unknown };
+    return typeof code === 'string' && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}
+
+/** The statistics log could not be opened or written: once per failure, through the Nest `Logger`. */
+export function logUnwritable(path: string, error: unknown, retryMs: number): string {
+  return (
+    `nestjs-hf-stats: the statistics log "${path}" can't be written (${describeIoError(error)}). ` +
+    'Statistics keep working in memory (GET /hf-stats); log lines are dropped and counted (droppedLineCount ' +
+    `in hf_summary), and the file is opened again every ${Math.round(retryMs / 1000)} s.`
+  );
+}
+
+/** The statistics log is written again after a failure. */
+export function logResumed(path: string, droppedLineCount: number): string {
+  return (
+    `nestjs-hf-stats: the statistics log "${path}" is written again; ${droppedLineCount} lines were dropped ` +
+    'meanwhile (included in droppedLineCount of the next hf_summary).'
+  );
+}
+
+/** The disk fell behind the call rate for the first time. */
+export function logFellBehind(maxPendingLines: number): string {
+  return (
+    `nestjs-hf-stats: the statistics log can't keep up: with ${maxPendingLines} lines waiting for the disk ` +
+    '(log.maxPendingLines), further hf_call lines are dropped and counted (droppedLineCount in hf_summary). ' +
+    'Set log.perCall to false for very high call rates.'
+  );
+}
+
+/** The log path is a regular file, so the symlink to the current file can't be made there. */
+export function logPathNotSymlink(path: string, pattern: string): string {
+  return (
+    `nestjs-hf-stats: "${path}" exists and is not a symlink, so it can't point to the current statistics log. ` +
+    `Follow the files named ${pattern} next to it, or move "${path}" away and restart.`
+  );
+}

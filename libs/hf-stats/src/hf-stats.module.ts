@@ -10,7 +10,9 @@ import {
   type HfStatsModuleOptions,
   type HfStatsStaticOptions,
 } from './hf-stats.options.js';
+import { HfStatsScheduler } from './hf-stats.scheduler.js';
 import { HfStatsService } from './hf-stats.service.js';
+import { HfStatsLogService } from './logging/hf-stats-log.service.js';
 
 /**
  * Hugging Face call statistics for a NestJS app. Import `HfStatsModule.forRoot()` once, in the root
@@ -51,7 +53,13 @@ export class HfStatsModule {
   ): DynamicModule {
     // Validates the options that shape the module now; the rest are validated by the provider at startup.
     const shape = resolveHfStatsOptions(pickStatic(options));
-    const providers: Provider[] = [optionsProvider, HfStatsService, HfStatsInterceptor];
+    const providers: Provider[] = [
+      optionsProvider,
+      HfStatsService,
+      HfStatsInterceptor,
+      HfStatsLogService,
+      HfStatsScheduler,
+    ];
     if (shape.globalInterceptor) {
       providers.push({ provide: APP_INTERCEPTOR, useExisting: HfStatsInterceptor });
     }

@@ -7,6 +7,13 @@ import type {
   Type,
 } from '@nestjs/common';
 import { invalidOption } from './hf-stats.messages.js';
+import { validateBudget, type HfBudgetOptions } from './stats/budget.js';
+import { validateHfPriceRules, type HfPriceRule } from './stats/pricing.js';
+import {
+  HfStatsLogSettings,
+  resolveHfStatsLogOptions,
+  type HfStatsLogOptions,
+} from './logging/hf-stats-log.options.js';
 
 /** Reads the session id of a request; return `undefined` when the request has none. */
 export type HfSessionIdResolver = (context: ExecutionContext) => string | undefined;
@@ -36,6 +43,14 @@ export interface HfStatsModuleOptions {
   guards?: Array<Type<CanActivate> | CanActivate>;
   /** Bind `HfStatsInterceptor` to every route of the app. Default `true`. */
   globalInterceptor?: boolean;
+  /** The statistics log file (`logs/hf_api_stats.log`); `false` turns it off. Default `true` (the defaults of {@link HfStatsLogOptions}). */
+  log?: boolean | HfStatsLogOptions;
+  /** Price rules for the cost estimate, first match wins. Default none: every call is unpriced. */
+  pricing?: readonly HfPriceRule[];
+  /** Limits per session. Default none. */
+  budget?: HfBudgetOptions;
+  /** Distinct model names with figures of their own in each scope; the rest count under `"other"`. Default 50. */
+  maxModels?: number;
 }
 
 /** The options that shape the module itself, so they cannot come from an async factory. */
@@ -63,6 +78,10 @@ export class HfStatsOptions {
   path = 'hf-stats';
   guards: Array<Type<CanActivate> | CanActivate> = [];
   globalInterceptor = true;
+  log: HfStatsLogSettings | false = new HfStatsLogSettings();
+  pricing: HfPriceRule[] = [];
+  budget: HfBudgetOptions | undefined = undefined;
+  maxModels = 50;
 }
 
 const KNOWN_OPTIONS = new Set<string>(Object.keys(new HfStatsOptions()));
@@ -136,6 +155,12 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
   }
   if (typeof resolved.globalInterceptor !== 'boolean') {
     throw invalidOption('globalInterceptor', resolved.globalInterceptor, 'true or false');
+  }
+  resolved.log = resolveHfStatsLogOptions(options.log);
+  resolved.pricing = validateHfPriceRules(resolved.pricing);
+  resolved.budget = validateBudget(resolved.budget);
+  if (!isPositiveInteger(resolved.maxModels)) {
+    throw invalidOption('maxModels', resolved.maxModels, 'a positive integer');
   }
   return resolved;
 }

@@ -7,7 +7,7 @@ import { HfStatsService } from './hf-stats.service.js';
 
 async function start(options: HfStatsModuleOptions = {}): Promise<{ stats: HfStatsService; moduleRef: TestingModule }> {
   const moduleRef = await Test.createTestingModule({
-    imports: [HfStatsModule.forRoot({ controller: false, ...options })],
+    imports: [HfStatsModule.forRoot({ controller: false, log: false, ...options })],
   }).compile();
   await moduleRef.init();
   return { stats: moduleRef.get(HfStatsService), moduleRef };
@@ -185,6 +185,9 @@ describe('HfStatsService', () => {
       await started.moduleRef.close();
       expect(stats.listSessions().every((session) => !session.active)).toBe(true);
       expect(HfStatsService.current).toBeUndefined();
+      // A call that finishes during shutdown counts in its ended session without reopening it.
+      stats.record({ durationMs: 1, sessionId: 'a' });
+      expect(stats.getSessionStats('a')).toMatchObject({ active: false, callCount: 2 });
     });
 
     it('at maxSessions, counts new sessions globally only and warns once', async () => {

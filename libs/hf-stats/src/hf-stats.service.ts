@@ -12,7 +12,9 @@ import { invalidArgument, SESSION_OVERFLOW_WARNING, STATS_FAILURE_WARNING } from
 import { HfStatsOptions } from './hf-stats.options.js';
 import { isValidSessionId } from './sessions/session-id.js';
 import { SessionRegistry } from './sessions/session-registry.js';
-import { defaultModel, defaultTextCount } from './stats/call-arguments.js';
+import { HfBudgetExceededError } from './hf-stats.exceptions.js';
+import { reachedLimit } from './stats/budget.js';
+import { defaultCharacterCount, defaultModel, defaultTextCount } from './stats/call-arguments.js';
 import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
 import type {
   HfCallInput,
@@ -22,8 +24,9 @@ import type {
   HfStatsSnapshot,
 } from './stats/hf-stats.interfaces.js';
 import type { HfStatsListener } from './stats/hf-stats-listener.js';
-import { PendingCall, type HfCallSink } from './stats/pending-call.js';
-import { StatsAccumulator } from './stats/stats-accumulator.js';
+import { PendingCall, type HfCallSink, type HfCallStart } from './stats/pending-call.js';
+import { HfPricing } from './stats/pricing.js';
+import { ScopeAccumulator } from './stats/stats-accumulator.js';
 import type { TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
 
 /** Options of {@link HfStatsService.runInSession}. */
@@ -59,11 +62,15 @@ export class HfStatsService
   static current: HfStatsService | undefined;
 
   private readonly logger = new Logger('HfStats');
-  private readonly global = new StatsAccumulator();
+  private readonly global: ScopeAccumulator;
   private readonly sessions: SessionRegistry;
+  private readonly pricing: HfPricing | undefined;
   private rejectedSessionIdCount = 0;
+  private untrackedAttemptCount = 0;
   private internalErrorCount = 0;
   private overflowWarned = false;
+  /** Set once shutdown has ended the sessions: late calls then count in them without reopening them. */
+  private shuttingDown = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private listeners: HfStatsListener[] = [];
 
@@ -72,7 +79,9 @@ export class HfStatsService
     @Inject(HF_STATS_OPTIONS) readonly options: HfStatsOptions,
     private readonly cls: ClsService,
   ) {
-    this.sessions = new SessionRegistry(options.maxSessions);
+    this.global = new ScopeAccumulator(options.maxModels);
+    this.sessions = new SessionRegistry(options.maxSessions, options.maxModels);
+    this.pricing = options.pricing.length > 0 ? new HfPricing(options.pricing) : undefined;
     HfStatsService.current = this;
   }
 
@@ -88,6 +97,7 @@ export class HfStatsService
   beforeApplicationShutdown(): void {
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+    this.shuttingDown = true;
     const now = Date.now();
     for (const sessionId of this.sessions.activeSessionIds()) {
       this.finishSession(sessionId, 'shutdown', now);
@@ -131,6 +141,7 @@ export class HfStatsService
       sessions: this.listSessions(),
       rejectedSessionIdCount: this.rejectedSessionIdCount,
       sessionOverflowCount: this.sessions.overflowCount,
+      untrackedAttemptCount: this.untrackedAttemptCount,
       internalErrorCount: this.internalErrorCount,
     };
   }
@@ -144,6 +155,7 @@ export class HfStatsService
       this.global.reset();
       this.sessions.clear();
       this.rejectedSessionIdCount = 0;
+      this.untrackedAttemptCount = 0;
       this.internalErrorCount = 0;
       this.overflowWarned = false;
       return;
@@ -232,15 +244,46 @@ export class HfStatsService
         'record',
         'call',
         call,
-        'an object { durationMs, texts?, model?, operation?, ok?, error?, sessionId? }',
+        'an object { durationMs, texts?, model?, operation?, ok?, error?, sessionId?, ... }',
       );
     }
-    const { durationMs, texts = 0, model, operation, error, sessionId } = call;
+    const {
+      durationMs,
+      texts = 0,
+      characters,
+      model,
+      operation,
+      error,
+      sessionId,
+      inputTokens,
+      outputTokens,
+      computeTimeMs,
+    } = call;
     if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
       throw invalidArgument('record', 'durationMs', durationMs, 'a finite number >= 0');
     }
     if (!Number.isSafeInteger(texts) || texts < 0) {
       throw invalidArgument('record', 'texts', texts, 'an integer >= 0');
+    }
+    for (const [field, value] of [
+      ['characters', characters],
+      ['inputTokens', inputTokens],
+      ['outputTokens', outputTokens],
+    ] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+        throw invalidArgument('record', field, value, 'an integer >= 0, or undefined when not measured');
+      }
+    }
+    if (
+      computeTimeMs !== undefined &&
+      (typeof computeTimeMs !== 'number' || !Number.isFinite(computeTimeMs) || computeTimeMs < 0)
+    ) {
+      throw invalidArgument(
+        'record',
+        'computeTimeMs',
+        computeTimeMs,
+        'a finite number >= 0, or undefined when not measured',
+      );
     }
     if (model !== undefined && typeof model !== 'string') {
       throw invalidArgument('record', 'model', model, 'a string');
@@ -260,10 +303,16 @@ export class HfStatsService
       model,
       operation,
       textCount: texts,
+      characterCount: characters,
       durationMs,
       ok,
       errorType: ok ? undefined : errorTypeOf(error),
       endedAt: Date.now(),
+      inputTokens,
+      outputTokens,
+      computeTimeMs,
+      attempts: undefined,
+      costNanoUsd: undefined,
     });
   }
 
@@ -273,26 +322,42 @@ export class HfStatsService
    * @internal
    */
   startCall(spec: TrackHFCallOptions, target: unknown, args: unknown[]): PendingCall | undefined {
+    let start: HfCallStart;
     try {
-      return new PendingCall(
-        this,
-        this.currentSessionId(),
-        this.modelOf(spec, target, args),
-        spec.operation,
-        this.textCountOf(spec, target, args),
-      );
+      start = {
+        sessionId: this.currentSessionId(),
+        model: this.modelOf(spec, target, args),
+        operation: spec.operation,
+        textCount: this.textCountOf(spec, target, args),
+        characterCount: this.characterCountOf(spec, target, args),
+        usageOf: spec.usage === undefined ? undefined : (result) => spec.usage?.call(target, result, ...args),
+      };
     } catch (error) {
       this.reportFailure(error);
       return undefined;
     }
+    if (this.options.budget !== undefined && start.sessionId !== undefined) {
+      this.enforceBudget(start.sessionId);
+    }
+    return new PendingCall(this, start);
   }
 
   /** Folds a finished call into the global and session figures. Never throws. @internal */
   recordCall(call: HfCallRecord): void {
     try {
+      if (this.pricing !== undefined) {
+        const price = this.pricing.priceCall({
+          ...call,
+          characterCount: call.characterCount ?? call.attempts?.computeCharacters,
+        });
+        call.costNanoUsd = price.priced ? price.costNanoUsd : undefined;
+      }
       this.global.add(call);
       if (call.sessionId !== undefined) {
-        this.openSession(call.sessionId, call.endedAt)?.stats.add(call);
+        const session = this.shuttingDown
+          ? this.sessions.get(call.sessionId)
+          : this.openSession(call.sessionId, call.endedAt);
+        session?.stats.add(call);
       }
     } catch (error) {
       this.reportFailure(error);
@@ -306,6 +371,11 @@ export class HfStatsService
         }
       }
     }
+  }
+
+  /** Counts an HTTP attempt made through a tracked fetch outside any tracked call. @internal */
+  recordUntrackedAttempt(): void {
+    this.untrackedAttemptCount += 1;
   }
 
   /** Registers a reader of calls and session ends (the log file, exporters). @internal */
@@ -374,6 +444,30 @@ export class HfStatsService
     return true;
   }
 
+  /** Refuses (`throw`) or warns once (`warn`) when the session has reached a limit of its budget. */
+  private enforceBudget(sessionId: string): void {
+    const budget = this.options.budget;
+    const entry = this.sessions.get(sessionId);
+    if (budget === undefined || entry === undefined) {
+      return;
+    }
+    const reached = reachedLimit(budget, entry.stats);
+    if (reached === undefined) {
+      return;
+    }
+    if (budget.onExceed === 'throw') {
+      entry.stats.budgetRejectedCount += 1;
+      this.global.budgetRejectedCount += 1;
+      throw new HfBudgetExceededError(sessionId, reached.limit, reached.limitValue, reached.usedValue);
+    }
+    if (!entry.budgetWarned) {
+      entry.budgetWarned = true;
+      this.logger.warn(
+        `Session "${sessionId}" reached its Hugging Face budget (${reached.limit} ${reached.limitValue}).`,
+      );
+    }
+  }
+
   private endIdleSessions(): void {
     const now = Date.now();
     for (const sessionId of this.sessions.idleSessionIds(now - this.options.sessionIdleTimeoutMs)) {
@@ -393,6 +487,18 @@ export class HfStatsService
     const model =
       typeof spec.model === 'function' ? spec.model.apply(target, args) : (spec.model ?? defaultModel(args));
     return typeof model === 'string' ? model : undefined;
+  }
+
+  private characterCountOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): number | undefined {
+    if (spec.characters === undefined) {
+      return defaultCharacterCount(args);
+    }
+    const count = spec.characters.apply(target, args);
+    if (!Number.isSafeInteger(count) || count < 0) {
+      this.reportFailure(new RangeError('characters() must return an integer >= 0'));
+      return undefined;
+    }
+    return count;
   }
 
   private textCountOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): number {

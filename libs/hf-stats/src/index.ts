@@ -12,8 +12,17 @@ export { HfStatsControllerBase } from './hf-stats.controller.js';
 export { TrackHFCall, type TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
 export type {
   HfCallInput,
+  HfModelStats,
   HfSessionEndReason,
   HfSessionStats,
   HfStats,
   HfStatsSnapshot,
 } from './stats/hf-stats.interfaces.js';
+export { createHfStatsFetch, type HfStatsFetchOptions } from './fetch/hf-stats-fetch.js';
+export type { HfComputeTimeUnit } from './fetch/compute-headers.js';
+export { HfBudgetExceededError, type HfBudgetLimit } from './hf-stats.exceptions.js';
+export type { HfBudgetOptions } from './stats/budget.js';
+export type { HfPriceRule } from './stats/pricing.js';
+export { HF_STATS_SUMMARY_INTERVAL_MS, HF_STATS_SUMMARY_JOB } from './hf-stats.scheduler.js';
+export { HfStatsLogSettings, type HfStatsLogFormat, type HfStatsLogOptions } from './logging/hf-stats-log.options.js';
+export type { HfCallLogEntry, HfSessionEndLogEntry, HfStatsLogEntry, HfSummaryLogEntry } from './logging/log-lines.js';

@@ -1,3 +1,4 @@
+import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
 
 type Thenable = {
@@ -37,9 +38,12 @@ function timeIteration(call: PendingCall, source: AsyncIterable<unknown>): Async
     step: () => Promise<IteratorResult<unknown>> | IteratorResult<unknown>,
   ): Promise<IteratorResult<unknown>> => {
     try {
-      const result = await step();
+      // The stream's HTTP requests happen while it is iterated: attribute them to this call.
+      const result = await (callContext.enabled ? callContext.storage.run(call, step) : step());
       if (result.done === true) {
         call.succeed();
+      } else {
+        call.observeResult(result.value);
       }
       return result;
     } catch (error) {
@@ -74,6 +78,7 @@ function observeValue(call: PendingCall, value: unknown): unknown {
   if (isTimedIterable(value)) {
     return timeIteration(call, value);
   }
+  call.observeResult(value);
   call.succeed();
   return value;
 }

@@ -109,7 +109,7 @@ describe('@TrackHFCall', () => {
 
   beforeEach(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [HfStatsModule.forRoot({ controller: false })],
+      imports: [HfStatsModule.forRoot({ controller: false, log: false })],
       providers: [FixtureClient],
     }).compile();
     await moduleRef.init();
@@ -276,7 +276,7 @@ describe('@TrackHFCall stacked with @Get, in both orders', () => {
 
   beforeEach(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [HfStatsModule.forRoot()],
+      imports: [HfStatsModule.forRoot({ log: false })],
       controllers: [StackedController],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -317,7 +317,7 @@ describe('@TrackHFCall stacked with @Interval, in both orders', () => {
 
   it('keeps the jobs scheduled and tracks their runs', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [ScheduleModule.forRoot(), HfStatsModule.forRoot({ controller: false })],
+      imports: [ScheduleModule.forRoot(), HfStatsModule.forRoot({ controller: false, log: false })],
       providers: [IntervalJobs],
     }).compile();
     await moduleRef.init();

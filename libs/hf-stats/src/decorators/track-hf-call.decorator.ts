@@ -1,4 +1,6 @@
 import { HfStatsService } from '../hf-stats.service.js';
+import { callContext } from '../stats/call-context.js';
+import type { PendingCall } from '../stats/pending-call.js';
 import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
 import { observeCallResult } from './observe-call-result.js';
 
@@ -16,9 +18,23 @@ export interface TrackHFCallOptions<TArgs extends unknown[] = unknown[]> {
    * length, `{ inputs }` 1 or its length, `{ messages }` its length, else 0.
    */
   texts?: (...args: TArgs) => number;
+  /**
+   * Total length of the texts sent. Default, from the first argument in the same shapes as `texts`;
+   * unmeasured when a text is not a string.
+   */
+  characters?: (...args: TArgs) => number;
+  /**
+   * Tokens used, from the result (or each stream chunk) and the arguments. Default: an
+   * OpenAI-compatible `usage` object (`prompt_tokens`, `completion_tokens`), as chat completions return.
+   */
+  usage?: (result: unknown, ...args: TArgs) => { inputTokens?: number; outputTokens?: number } | undefined;
 }
 
 type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
+
+function rethrow(error: unknown): never {
+  throw error;
+}
 
 /**
  * Tracks every call of the decorated method as a Hugging Face call: counted, timed, and put in the
@@ -29,20 +45,37 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
   options: TrackHFCallOptions<TArgs> = {},
 ): MethodDecorator {
   const spec = { ...options } as TrackHFCallOptions;
-  return (_target, _propertyKey, descriptor) => {
+  return (target, propertyKey, descriptor) => {
     const original = descriptor.value as unknown;
     if (typeof original !== 'function') {
-      throw new TypeError(`@TrackHFCall() applies to methods; "${String(_propertyKey)}" is not one.`);
+      throw new TypeError(`@TrackHFCall() applies to methods; "${String(propertyKey)}" is not one.`);
     }
     const method = original as AnyMethod;
+    // A budget refusal reaches the caller of a method that returns a promise as a rejection, as the
+    // method's own errors do: declared `async`, or typed `Promise` (TypeScript's design:returntype).
+    const isAsync =
+      Object.prototype.toString.call(method) === '[object AsyncFunction]' ||
+      Reflect.getMetadata('design:returntype', target, propertyKey) === Promise;
     const tracked = function (this: unknown, ...args: unknown[]): unknown {
-      const call = HfStatsService.current?.startCall(spec, this, args);
+      const service = HfStatsService.current;
+      if (service === undefined) {
+        return method.apply(this, args);
+      }
+      let call: PendingCall | undefined;
+      try {
+        // Throws only HfBudgetExceededError, which is meant to stop the call.
+        call = service.startCall(spec, this, args);
+      } catch (error) {
+        return isAsync ? Promise.reject(error) : rethrow(error);
+      }
       if (call === undefined) {
         return method.apply(this, args);
       }
       let result: unknown;
       try {
-        result = method.apply(this, args);
+        result = callContext.enabled
+          ? callContext.storage.run(call, () => method.apply(this, args))
+          : method.apply(this, args);
       } catch (error) {
         call.fail(error);
         throw error;

@@ -1,17 +1,21 @@
-import { StatsAccumulator } from '../stats/stats-accumulator.js';
+import { ScopeAccumulator } from '../stats/stats-accumulator.js';
 import type { HfSessionStats } from '../stats/hf-stats.interfaces.js';
 
 /** One retained session: its figures and lifecycle. Times are epoch milliseconds. */
 export class SessionEntry {
-  readonly stats = new StatsAccumulator();
+  readonly stats: ScopeAccumulator;
   lastActivityAt: number;
   endedAt: number | undefined = undefined;
+  /** Whether the one budget warning of this session was given. */
+  budgetWarned = false;
 
   constructor(
     readonly sessionId: string,
     public startedAt: number,
+    maxModels: number,
   ) {
     this.lastActivityAt = startedAt;
+    this.stats = new ScopeAccumulator(maxModels);
   }
 
   get active(): boolean {

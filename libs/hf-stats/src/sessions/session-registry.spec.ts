@@ -3,7 +3,7 @@ import { SessionRegistry } from './session-registry.js';
 
 describe('SessionRegistry', () => {
   it('creates a session on first touch and keeps it active', () => {
-    const sessions = new SessionRegistry(10);
+    const sessions = new SessionRegistry(10, 5);
     const entry = sessions.touch('a', 1000);
     expect(entry?.active).toBe(true);
     expect(sessions.touch('a', 2000)).toBe(entry);
@@ -12,7 +12,7 @@ describe('SessionRegistry', () => {
   });
 
   it('ends a session once', () => {
-    const sessions = new SessionRegistry(10);
+    const sessions = new SessionRegistry(10, 5);
     sessions.touch('a', 1);
     expect(sessions.end('a', 5)?.endedAt).toBe(5);
     expect(sessions.end('a', 6)).toBeUndefined();
@@ -21,16 +21,22 @@ describe('SessionRegistry', () => {
   });
 
   it('reopens an ended session with its figures when it is used again', () => {
-    const sessions = new SessionRegistry(10);
+    const sessions = new SessionRegistry(10, 5);
     sessions.touch('a', 1)?.stats.add({
       sessionId: 'a',
       model: undefined,
       operation: undefined,
       textCount: 2,
+      characterCount: undefined,
       durationMs: 1,
       ok: true,
       errorType: undefined,
       endedAt: 1,
+      inputTokens: undefined,
+      outputTokens: undefined,
+      computeTimeMs: undefined,
+      attempts: undefined,
+      costNanoUsd: undefined,
     });
     sessions.end('a', 2);
     const reopened = sessions.touch('a', 3);
@@ -40,7 +46,7 @@ describe('SessionRegistry', () => {
   });
 
   it('evicts ended sessions first, the longest-ended first, at the bound', () => {
-    const sessions = new SessionRegistry(3);
+    const sessions = new SessionRegistry(3, 5);
     for (const id of ['a', 'b', 'c']) {
       sessions.touch(id, 1);
     }
@@ -56,7 +62,7 @@ describe('SessionRegistry', () => {
   });
 
   it('refuses a new session, never merging it, when every retained session is active', () => {
-    const sessions = new SessionRegistry(2);
+    const sessions = new SessionRegistry(2, 5);
     sessions.touch('a', 1);
     sessions.touch('b', 1);
     expect(sessions.touch('c', 2)).toBeUndefined();
@@ -67,7 +73,7 @@ describe('SessionRegistry', () => {
   });
 
   it('finds idle sessions and lists active first, most recent first', () => {
-    const sessions = new SessionRegistry(10);
+    const sessions = new SessionRegistry(10, 5);
     sessions.touch('old', 100);
     sessions.touch('new', 900);
     sessions.touch('done', 950);

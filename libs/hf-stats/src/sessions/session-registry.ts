@@ -15,7 +15,10 @@ export class SessionRegistry {
   /** New sessions refused because every retained session was active at the bound. */
   overflowCount = 0;
 
-  constructor(private readonly maxSessions: number) {}
+  constructor(
+    private readonly maxSessions: number,
+    private readonly maxModels: number,
+  ) {}
 
   get size(): number {
     return this.active.size + this.ended.size;
@@ -45,7 +48,7 @@ export class SessionRegistry {
           this.overflowCount += 1;
           return undefined;
         }
-        entry = new SessionEntry(sessionId, now);
+        entry = new SessionEntry(sessionId, now, this.maxModels);
       }
       this.active.set(sessionId, entry);
     }

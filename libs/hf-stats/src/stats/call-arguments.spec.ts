@@ -57,6 +57,15 @@ describe('defaultCharacterCount', () => {
       5,
     ],
     [[{ messages: [{ role: 'assistant', content: null }] }], 0],
+    [
+      [
+        [
+          { role: 'user', content: 'bare' },
+          { role: 'user', content: 'list' },
+        ],
+      ],
+      8,
+    ],
   ])('measures %j as %i characters', (args, expected) => {
     expect(defaultCharacterCount(args)).toBe(expected);
   });

@@ -80,7 +80,8 @@ export function defaultCharacterCount(args: readonly unknown[]): number | undefi
     return first.length;
   }
   if (Array.isArray(first)) {
-    return sumLengths(first, textLength);
+    // A list of texts, or a bare list of chat messages.
+    return sumLengths(first, (item) => textLength(item) ?? messageLength(item));
   }
   if (first !== null && typeof first === 'object') {
     const { inputs, messages } = first as { inputs?: unknown; messages?: unknown };

@@ -1,14 +1,46 @@
+/** The HTTP attempts a tracked call made through `createHfStatsFetch`, and what the server said of them. */
+export interface HfCallAttempts {
+  count: number;
+  /** Responses with status 429. */
+  rateLimitedCount: number;
+  /** One status per attempt that got a response, in order. */
+  statusCodes: number[];
+  /** `x-request-id` of the last response that had one. */
+  requestId: string | undefined;
+  /** Sum over the attempts of `x-compute-time`, in milliseconds. */
+  computeTimeMs: number | undefined;
+  computeCharacters: number | undefined;
+  computeTokens: number | undefined;
+  promptTokens: number | undefined;
+  generatedTokens: number | undefined;
+  queueTimeMs: number | undefined;
+  inferenceTimeMs: number | undefined;
+  /** Compute headers that were present but not numbers: ignored and counted. */
+  invalidHeaderCount: number;
+}
+
 /** One finished call, as every call site hands it to the recorder. Times are epoch milliseconds. */
 export interface HfCallRecord {
   sessionId: string | undefined;
   model: string | undefined;
   operation: string | undefined;
   textCount: number;
+  /** Total length of the texts sent; undefined when not measured. */
+  characterCount: number | undefined;
   durationMs: number;
   ok: boolean;
   /** Low-cardinality error type (HTTP status, `timeout`, or the error's class name). */
   errorType: string | undefined;
   endedAt: number;
+  /** Undefined when not measured: never 0 in its place. */
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  /** Server-measured compute time in milliseconds (`x-compute-time`); undefined when not measured. */
+  computeTimeMs: number | undefined;
+  /** Undefined when the call made no attempt through a tracked fetch. */
+  attempts: HfCallAttempts | undefined;
+  /** Estimated cost in nano-dollars, set by the recorder; undefined when no price rule could price it. */
+  costNanoUsd: number | undefined;
 }
 
 const MAX_ERROR_TYPE_LENGTH = 64;

@@ -1,21 +1,56 @@
-/** Figures of one scope (global, or one session), as JSON. Times are milliseconds. */
-export interface HfStats {
+/** Figures of one model within a scope, as JSON. Times are milliseconds, money US dollars. */
+export interface HfModelStats {
   /** Tracked calls, failed ones included. */
   callCount: number;
   /** Texts sent (a string counts 1, an array its length, a chat its messages). */
   textCount: number;
+  /** Total length of the texts sent, over the calls where it could be measured. */
+  characterCount: number;
   /** Calls that threw or rejected. */
   errorCount: number;
+  /** Failed calls by type: HTTP status (`"429"`, `"503"`), `"timeout"`, or the error's class name. */
+  errors: Record<string, number>;
   /** Sum of the calls' wall-clock durations. */
   totalTimeMs: number;
   /** `totalTimeMs / callCount`; null before the first call. */
   avgTimeMs: number | null;
   minTimeMs: number | null;
   maxTimeMs: number | null;
+  /** Percentiles of the durations, within 2 % relative error; null before the first call. */
+  p50TimeMs: number | null;
+  p95TimeMs: number | null;
+  p99TimeMs: number | null;
+  /** Tokens, summed over the calls where they were measured. */
+  inputTokens: number;
+  outputTokens: number;
+  /** Calls whose tokens are unknown: counted here, never as 0 tokens. */
+  tokensUnmeasuredCount: number;
+  /** HTTP attempts made through `createHfStatsFetch` (retries included). */
+  attemptCount: number;
+  /** Attempts answered 429. */
+  rateLimitedCount: number;
+  /** Attempts by HTTP status. */
+  statusCodes: Record<string, number>;
+  /** Server-measured compute time (`x-compute-time`), over the attempts that reported it. */
+  computeTimeMs: number;
+  /** Compute headers that were present but not numbers: ignored and counted. */
+  invalidHeaderCount: number;
+  /** Estimated cost of the priced calls; null when no call was priced. An estimate, not a bill. */
+  estimatedCostUsd: number | null;
+  /** Calls no price rule priced, or whose priced unit was not measured. */
+  unpricedCallCount: number;
   /** ISO 8601 time the first call ended, or null. */
   firstCallAt: string | null;
   /** ISO 8601 time the last call ended, or null. */
   lastCallAt: string | null;
+}
+
+/** Figures of one scope (global, or one session). */
+export interface HfStats extends HfModelStats {
+  /** The same figures per model; past `maxModels` distinct names, the rest count under `"other"`. */
+  byModel: Record<string, HfModelStats>;
+  /** Tracked calls refused before they were made because the session was over its budget. */
+  budgetRejectedCount: number;
 }
 
 /** Figures of one session, with its lifecycle. */
@@ -39,6 +74,8 @@ export interface HfStatsSnapshot {
   rejectedSessionIdCount: number;
   /** New sessions refused because `maxSessions` was reached with every retained session active. */
   sessionOverflowCount: number;
+  /** HTTP attempts through `createHfStatsFetch` made outside any tracked call: passed through, counted here. */
+  untrackedAttemptCount: number;
   /** Statistics steps that failed (for example a `texts` function that threw) without affecting the call. */
   internalErrorCount: number;
 }
@@ -49,12 +86,19 @@ export interface HfCallInput {
   durationMs: number;
   /** Number of texts the call sent. Default 0. */
   texts?: number;
+  /** Total length of the texts sent. Default: unmeasured. */
+  characters?: number;
   model?: string;
   operation?: string;
   /** Whether the call succeeded. Default: true unless `error` is given. */
   ok?: boolean;
   /** The error the call failed with; its type is recorded, never its message. */
   error?: unknown;
+  /** Tokens used. Default: unmeasured. */
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Server-measured compute time in milliseconds, for `perComputeSecond` prices. Default: unmeasured. */
+  computeTimeMs?: number;
   /** The session to count it in. Default: the current session, if any. Pass `null` for none. */
   sessionId?: string | null;
 }

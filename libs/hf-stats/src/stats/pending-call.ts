@@ -1,22 +1,98 @@
-import { errorTypeOf, type HfCallRecord } from './hf-call-record.js';
+import type { HfComputeHeaders } from '../fetch/compute-headers.js';
+import { errorTypeOf, type HfCallAttempts, type HfCallRecord } from './hf-call-record.js';
+import { cleanUsage, openAiUsageOf, type HfTokenUsage } from './usage.js';
 
 /** Where a finished call goes. Implemented by `HfStatsService`; must never throw. */
 export interface HfCallSink {
   recordCall(call: HfCallRecord): void;
+  reportFailure(error: unknown): void;
 }
 
-/** A tracked call in flight: what it sends is read at its start, its outcome once, at its end. */
+/** What a call sends, read once at its start. */
+export interface HfCallStart {
+  sessionId: string | undefined;
+  model: string | undefined;
+  operation: string | undefined;
+  textCount: number;
+  characterCount: number | undefined;
+  /** Reads tokens from a result or stream chunk; default: an OpenAI-compatible `usage` object. */
+  usageOf: ((result: unknown) => unknown) | undefined;
+}
+
+function sum(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : a + b;
+}
+
+/**
+ * A tracked call in flight: what it sends is read at its start; results, stream chunks and HTTP
+ * attempts are observed while it runs; its outcome is recorded once, at its end.
+ */
 export class PendingCall {
   private finished = false;
   private readonly startedAt = performance.now();
+  private usage: HfTokenUsage | undefined = undefined;
+  private attempts: HfCallAttempts | undefined = undefined;
 
   constructor(
     private readonly sink: HfCallSink,
-    private readonly sessionId: string | undefined,
-    private readonly model: string | undefined,
-    private readonly operation: string | undefined,
-    private readonly textCount: number,
+    private readonly start: HfCallStart,
   ) {}
+
+  get sessionId(): string | undefined {
+    return this.start.sessionId;
+  }
+
+  /** Looks for token usage in a result or a stream chunk; the last one that has it wins. */
+  observeResult(value: unknown): void {
+    if (this.finished) {
+      return;
+    }
+    try {
+      const usage = this.start.usageOf === undefined ? openAiUsageOf(value) : cleanUsage(this.start.usageOf(value));
+      if (usage !== undefined) {
+        this.usage = usage;
+      }
+    } catch (error) {
+      this.sink.reportFailure(error);
+    }
+  }
+
+  /** One HTTP attempt made for this call: its status (undefined when no response came) and headers. */
+  recordAttempt(status: number | undefined, headers: HfComputeHeaders | undefined): void {
+    const attempts = (this.attempts ??= {
+      count: 0,
+      rateLimitedCount: 0,
+      statusCodes: [],
+      requestId: undefined,
+      computeTimeMs: undefined,
+      computeCharacters: undefined,
+      computeTokens: undefined,
+      promptTokens: undefined,
+      generatedTokens: undefined,
+      queueTimeMs: undefined,
+      inferenceTimeMs: undefined,
+      invalidHeaderCount: 0,
+    });
+    attempts.count += 1;
+    if (status !== undefined) {
+      attempts.statusCodes.push(status);
+      if (status === 429) {
+        attempts.rateLimitedCount += 1;
+      }
+    }
+    if (headers !== undefined) {
+      attempts.requestId = headers.requestId ?? attempts.requestId;
+      // A failed attempt's compute was spent too: compute time adds up; the rest is the last answer's.
+      attempts.computeTimeMs = sum(attempts.computeTimeMs, headers.computeTimeMs);
+      attempts.computeCharacters = headers.computeCharacters ?? attempts.computeCharacters;
+      attempts.computeTokens = headers.computeTokens ?? attempts.computeTokens;
+      attempts.promptTokens = headers.promptTokens ?? attempts.promptTokens;
+      attempts.generatedTokens = headers.generatedTokens ?? attempts.generatedTokens;
+      attempts.queueTimeMs = sum(attempts.queueTimeMs, headers.queueTimeMs);
+      attempts.inferenceTimeMs = sum(attempts.inferenceTimeMs, headers.inferenceTimeMs);
+      attempts.invalidHeaderCount += headers.invalidHeaderCount;
+    }
+  }
 
   succeed(): void {
     this.finish(true, undefined);
@@ -32,16 +108,36 @@ export class PendingCall {
     }
     this.finished = true;
     const durationMs = performance.now() - this.startedAt;
+    const { sessionId, model, operation, textCount, characterCount } = this.start;
+    const tokens = this.usage ?? this.tokensFromHeaders();
     this.sink.recordCall({
-      sessionId: this.sessionId,
-      model: this.model,
-      operation: this.operation,
-      textCount: this.textCount,
+      sessionId,
+      model,
+      operation,
+      textCount,
+      characterCount,
       durationMs: durationMs > 0 ? durationMs : 0,
       ok,
       errorType: ok ? undefined : safeErrorType(error),
       endedAt: Date.now(),
+      inputTokens: tokens?.inputTokens,
+      outputTokens: tokens?.outputTokens,
+      computeTimeMs: this.attempts?.computeTimeMs,
+      attempts: this.attempts,
+      costNanoUsd: undefined,
     });
+  }
+
+  /** TGI reports prompt and generated tokens in headers, TEI the tokens it embedded. */
+  private tokensFromHeaders(): HfTokenUsage | undefined {
+    const attempts = this.attempts;
+    if (attempts === undefined) {
+      return undefined;
+    }
+    if (attempts.promptTokens !== undefined || attempts.generatedTokens !== undefined) {
+      return { inputTokens: attempts.promptTokens, outputTokens: attempts.generatedTokens };
+    }
+    return attempts.computeTokens === undefined ? undefined : { inputTokens: attempts.computeTokens };
   }
 }
 

@@ -1,0 +1,68 @@
+import { HfStatsService } from '../hf-stats.service.js';
+import { callContext } from '../stats/call-context.js';
+import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
+
+/** Options of {@link createHfStatsFetch}. */
+export interface HfStatsFetchOptions {
+  /**
+   * Unit of `x-compute-time`. `auto` (default): milliseconds when the response also carries Text
+   * Embeddings Inference's `x-tokenization-time` or `x-compute-tokens`, else seconds (the serverless
+   * API and Text Generation Inference).
+   */
+  computeTimeUnit?: HfComputeTimeUnit;
+}
+
+/**
+ * A `fetch` that attributes every HTTP attempt to the tracked call it is made in: attempts (the
+ * client's silent retries included), 429s, status codes, the request id and Hugging Face's compute
+ * headers. Hand it to the client: `new InferenceClient(token, { fetch: createHfStatsFetch() })`.
+ * It never changes a request or a response; an attempt outside any tracked call is passed through
+ * and counted in `untrackedAttemptCount`.
+ */
+export function createHfStatsFetch(
+  baseFetch: typeof fetch = globalThis.fetch,
+  options: HfStatsFetchOptions = {},
+): typeof fetch {
+  if (typeof baseFetch !== 'function') {
+    throw new TypeError('nestjs-hf-stats: createHfStatsFetch: "baseFetch" must be a fetch function.');
+  }
+  const unit = options.computeTimeUnit ?? 'auto';
+  if (unit !== 'auto' && unit !== 's' && unit !== 'ms') {
+    throw new TypeError(
+      `nestjs-hf-stats: createHfStatsFetch: invalid "computeTimeUnit": expected 'auto', 's' or 'ms'.`,
+    );
+  }
+  callContext.enabled = true;
+  return async function hfStatsFetch(
+    input: Parameters<typeof fetch>[0],
+    init?: Parameters<typeof fetch>[1],
+  ): Promise<Response> {
+    const call = callContext.storage.getStore();
+    let response: Response;
+    try {
+      response = await baseFetch(input, init);
+    } catch (error) {
+      observe(() =>
+        call === undefined
+          ? HfStatsService.current?.recordUntrackedAttempt()
+          : call.recordAttempt(undefined, undefined),
+      );
+      throw error;
+    }
+    observe(() =>
+      call === undefined
+        ? HfStatsService.current?.recordUntrackedAttempt()
+        : call.recordAttempt(response.status, readComputeHeaders(response.headers, unit)),
+    );
+    return response;
+  };
+}
+
+/** Statistics never change the outcome of the request they observe. */
+function observe(step: () => void): void {
+  try {
+    step();
+  } catch (error) {
+    HfStatsService.current?.reportFailure(error);
+  }
+}

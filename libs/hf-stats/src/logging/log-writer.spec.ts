@@ -1,0 +1,243 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HfStatsLogSettings } from './hf-stats-log.options.js';
+import type { StatsLogFile, StatsLogFileEvents, StatsLogFileOpener } from './log-file.js';
+import { LOG_RETRY_MS, StatsLogWriter } from './log-writer.js';
+
+/** A file that keeps what it is handed and completes writes only when told to: a disk we control. */
+class ControlledFile implements StatsLogFile {
+  readonly handed: string[] = [];
+  written: string[] = [];
+  closed = false;
+  /** A file whose close never completes, as on a disk that hangs. */
+  hangOnClose = false;
+
+  constructor(readonly events: StatsLogFileEvents) {}
+
+  write(lines: string): void {
+    this.handed.push(...lines.split('\n'));
+  }
+
+  /** Completes the writes of the first `count` lines not yet written (all by default). */
+  complete(count = this.handed.length - this.written.length): void {
+    const lines = this.handed.slice(this.written.length, this.written.length + count);
+    this.written = [...this.written, ...lines];
+    this.events.written(lines.reduce((bytes, line) => bytes + Buffer.byteLength(line) + 1, 0));
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return this.hangOnClose ? new Promise(() => undefined) : Promise.resolve();
+  }
+}
+
+function setup(options: Partial<HfStatsLogSettings> = {}) {
+  const settings = Object.assign(new HfStatsLogSettings(), { path: '/tmp/x/hf_api_stats.log' }, options);
+  const files: ControlledFile[] = [];
+  let failOpen: Error | undefined;
+  const opener: StatsLogFileOpener = (_settings, events) => {
+    if (failOpen !== undefined) {
+      throw failOpen;
+    }
+    const file = new ControlledFile(events);
+    files.push(file);
+    return file;
+  };
+  const logger = {
+    warn: vi.fn<(message: string) => void>(),
+    log: vi.fn<(message: string) => void>(),
+    debug: vi.fn<(message: string) => void>(),
+  };
+  let now = 0;
+  const writer = new StatsLogWriter(settings, opener, logger, () => now);
+  writer.open();
+  return {
+    writer,
+    logger,
+    files,
+    file: () => files.at(-1) as ControlledFile,
+    failOpenWith: (error: Error | undefined) => (failOpen = error),
+    advance: (ms: number) => (now += ms),
+  };
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('StatsLogWriter', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('only queues on the recording path: lines reach the file on a later turn, in order', async () => {
+    const { writer, file } = setup();
+    writer.enqueue('call', () => 'a');
+    writer.enqueue('session', () => 'b');
+    expect(file().handed).toEqual([]);
+    expect(writer.pendingLineCount).toBe(2);
+    await nextTurn();
+    expect(file().handed).toEqual(['a', 'b']);
+    expect(writer.pendingLineCount).toBe(2);
+    file().complete();
+    expect(writer.pendingLineCount).toBe(0);
+  });
+
+  it('counts partial completions line by line', async () => {
+    const { writer, file } = setup();
+    writer.enqueue('call', () => 'abc');
+    writer.enqueue('call', () => 'é');
+    await nextTurn();
+    file().events.written(2);
+    expect(writer.pendingLineCount).toBe(2);
+    file().events.written(2);
+    expect(writer.pendingLineCount).toBe(1);
+    file().events.written(3);
+    expect(writer.pendingLineCount).toBe(0);
+  });
+
+  it('drops hf_call lines beyond maxPendingLines, keeps room for the others, and warns once', async () => {
+    const { writer, file, logger } = setup({ maxPendingLines: 10 });
+    for (let index = 0; index < 15; index += 1) {
+      writer.enqueue('call', () => `call ${index}`);
+    }
+    expect(writer.pendingLineCount).toBe(10);
+    expect(writer.droppedLineCount).toBe(5);
+    for (let index = 0; index < 15; index += 1) {
+      writer.enqueue('session', () => `end ${index}`);
+    }
+    expect(writer.pendingLineCount).toBe(20);
+    expect(writer.droppedLineCount).toBe(10);
+    expect(writer.enqueue('summary', () => 'summary')).toBe(false);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.warn.mock.calls[0][0]).toContain("can't keep up");
+
+    await nextTurn();
+    file().complete(5);
+    expect(writer.enqueue('call', () => 'call again')).toBe(false);
+    file().complete(10);
+    expect(writer.enqueue('call', () => 'call again')).toBe(true);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not build a line it drops', () => {
+    const { writer } = setup({ maxPendingLines: 1 });
+    writer.enqueue('call', () => 'a');
+    const build = vi.fn<() => string>(() => 'b');
+    writer.enqueue('call', build);
+    expect(build).not.toHaveBeenCalled();
+  });
+
+  it('drops the pending lines of a failed file, warns once, and opens it again after LOG_RETRY_MS', async () => {
+    const { writer, files, file, logger, failOpenWith, advance } = setup();
+    writer.enqueue('call', () => 'a');
+    writer.enqueue('call', () => 'b');
+    await nextTurn();
+    file().events.failed(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    expect(writer.pendingLineCount).toBe(0);
+    expect(writer.droppedLineCount).toBe(2);
+    expect(logger.warn.mock.calls.map(([message]) => message)).toEqual([
+      expect.stringContaining(`"/tmp/x/hf_api_stats.log" can't be written (ENOSPC: no space left on device, write)`),
+    ]);
+    await nextTurn();
+    expect(files[0].closed).toBe(true);
+
+    expect(writer.enqueue('call', () => 'c')).toBe(false);
+    advance(LOG_RETRY_MS - 1);
+    writer.maintain();
+    expect(files).toHaveLength(1);
+
+    // Still failing: retried quietly.
+    failOpenWith(new Error('EACCES'));
+    advance(1);
+    writer.maintain();
+    expect(files).toHaveLength(1);
+    failOpenWith(undefined);
+    advance(LOG_RETRY_MS);
+    writer.maintain();
+    expect(files).toHaveLength(2);
+    expect(writer.writable).toBe(true);
+
+    writer.enqueue('summary', () => 'summary');
+    await nextTurn();
+    expect(logger.log).not.toHaveBeenCalled();
+    file().complete();
+    expect(logger.log.mock.calls).toEqual([[expect.stringContaining('is written again; 3 lines were dropped')]]);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('ignores the late events of a former file', async () => {
+    const { writer, files, advance } = setup();
+    writer.enqueue('call', () => 'a');
+    await nextTurn();
+    files[0].events.failed(new Error('EIO'));
+    advance(LOG_RETRY_MS);
+    writer.maintain();
+    writer.enqueue('call', () => 'b');
+    await nextTurn();
+    files[0].events.written(100);
+    files[0].events.failed(new Error('EIO'));
+    expect(writer.pendingLineCount).toBe(1);
+    expect(writer.writable).toBe(true);
+  });
+
+  it('warns once and keeps counting when the file cannot be opened at all', () => {
+    const logger = {
+      warn: vi.fn<(message: string) => void>(),
+      log: vi.fn<(message: string) => void>(),
+      debug: vi.fn<(message: string) => void>(),
+    };
+    const opener = vi.fn<StatsLogFileOpener>(() => {
+      throw Object.assign(new Error("ENOTDIR: not a directory, mkdir '/f/logs/'"), { code: 'ENOTDIR' });
+    });
+    let now = 0;
+    const settings = Object.assign(new HfStatsLogSettings(), { path: '/f/logs/hf_api_stats.log' });
+    const writer = new StatsLogWriter(settings, opener, logger, () => now);
+    writer.open();
+    expect(writer.enqueue('call', () => 'a')).toBe(false);
+    now += LOG_RETRY_MS;
+    writer.maintain();
+    expect(opener).toHaveBeenCalledTimes(2);
+    expect(writer.enqueue('summary', () => 'b')).toBe(false);
+    expect(writer.droppedLineCount).toBe(2);
+    expect(logger.warn.mock.calls).toEqual([
+      [expect.stringContaining(`"/f/logs/hf_api_stats.log" can't be written (ENOTDIR: not a directory`)],
+    ]);
+  });
+
+  it('mirrors lines to the Nest Logger at debug level, even while the file is off', async () => {
+    const { writer, file, logger } = setup({ mirrorToNestLogger: true });
+    writer.enqueue('call', () => 'a');
+    await nextTurn();
+    file().events.failed(new Error('EIO'));
+    writer.enqueue('call', () => 'b');
+    await nextTurn();
+    expect(logger.debug.mock.calls).toEqual([['a'], ['b']]);
+    expect(writer.droppedLineCount).toBe(2);
+  });
+
+  it('writes every pending line at close, then closes the file and takes no more lines', async () => {
+    const { writer, file } = setup();
+    writer.enqueue('call', () => 'a');
+    writer.enqueue('session', () => 'b');
+    const closed = writer.close();
+    expect(file().handed).toEqual(['a', 'b']);
+    expect(file().closed).toBe(false);
+    file().complete();
+    await closed;
+    expect(file().closed).toBe(true);
+    expect(writer.enqueue('call', () => 'c')).toBe(false);
+  });
+
+  it('gives up on a stalled disk at close after 5 seconds in all', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { writer, file } = setup();
+    file().hangOnClose = true;
+    writer.enqueue('call', () => 'a');
+    let closed = false;
+    const closing = writer.close().then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await closing;
+    expect(file().closed).toBe(true);
+    expect(writer.close()).toBe(writer.close());
+  });
+});
