@@ -1,14 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
-import type { HfStatsSnapshot } from 'nestjs-hf-stats';
+import { HfStatsLogSettings, type HfStatsSnapshot } from 'nestjs-hf-stats';
+import { resolve } from 'node:path';
 import { baseUrlOf, createApp } from './app.bootstrap.js';
-import { DEMO_SESSIONS, expectedFigures, inSession, planDemoTraffic, type PlannedRequest } from './demo/demo-plan.js';
-import { formatStatsTable, type StatsRow } from './demo/stats-table.js';
+import { findMismatches, withoutSessionRow, type ChatUsage, type SentRequest } from './demo/demo-checks.js';
+import { DEMO_SESSIONS, planDemoTraffic, type PlannedRequest } from './demo/demo-plan.js';
+import { formatModelTable, formatStatsTable, type StatsRow } from './demo/stats-table.js';
 import { HF_CLIENT, type HfClient } from './hf/hf-client.provider.js';
 
 /**
  * `npm run demo`: runs the app on the local simulator, sends concurrent traffic from several
- * sessions over HTTP, prints `GET /hf-stats` as a table and checks every figure against what was
- * sent. Exits 1 when one is off. `--keep-open` leaves the app running for a look at it.
+ * sessions over HTTP, prints `GET /hf-stats` as tables (per scope, and per model globally) and
+ * checks every figure against what was sent and answered: counts, tokens, attempts and estimated
+ * cost. Exits 1 when one is off. `--keep-open` leaves the app running for a look at it.
  */
 
 const REQUESTS_PER_SESSION = 12;
@@ -18,9 +21,12 @@ const DEMO_DEADLINE_MS = 25_000;
 
 const keepOpen = process.argv.includes('--keep-open');
 
-interface SentRequest {
-  planned: PlannedRequest;
-  status: number;
+/** Ignored, so that the demo's figures, models and prices are always the ones it checks. */
+const HF_ENV = ['HF_TOKEN', 'HF_ENDPOINT_URL', 'HF_EMBEDDING_MODEL', 'HF_CHAT_MODEL'] as const;
+
+function isChatUsage(value: unknown): value is ChatUsage {
+  const usage = value as Partial<ChatUsage> | null | undefined;
+  return typeof usage?.promptTokens === 'number' && typeof usage.completionTokens === 'number';
 }
 
 async function send(baseUrl: string, planned: PlannedRequest): Promise<SentRequest> {
@@ -33,9 +39,14 @@ async function send(baseUrl: string, planned: PlannedRequest): Promise<SentReque
     body: JSON.stringify(planned.body),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
+  if (planned.path === '/chat' && response.status === 200) {
+    // The tokens the chat used, as the answer reports them: what the statistics must add up to.
+    const { usage } = (await response.json()) as { usage?: unknown };
+    return { planned, status: response.status, usage: isChatUsage(usage) ? usage : undefined };
+  }
   // Read to the end, so that the connection is free for the next request.
   await response.arrayBuffer();
-  return { planned, status: response.status };
+  return { planned, status: response.status, usage: undefined };
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -46,72 +57,13 @@ async function getJson<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** Every way the snapshot differs from what was sent; empty when it is exact. */
-function findMismatches(
-  planned: readonly PlannedRequest[],
-  sent: readonly SentRequest[],
-  badBodyStatus: number,
-  snapshot: HfStatsSnapshot,
-  simulatorRequests: number | undefined,
-): string[] {
-  const problems: string[] = [];
-  const compare = (scope: string, actual: Record<string, unknown> | undefined, expected: Record<string, number>) => {
-    if (actual === undefined) {
-      problems.push(`${scope}: missing from GET /hf-stats`);
-      return;
-    }
-    for (const [field, value] of Object.entries(expected)) {
-      if (actual[field] !== value) {
-        problems.push(`${scope}: ${field} is ${String(actual[field])}, expected ${value}`);
-      }
-    }
-  };
-  for (const { planned: request, status } of sent) {
-    if (status !== request.expectedStatus) {
-      const who = request.sessionId ?? 'no session';
-      problems.push(`POST ${request.path} (${who}) answered ${status}, expected ${request.expectedStatus}`);
-    }
-  }
-  if (badBodyStatus !== 400) {
-    problems.push(`a bad body answered ${badBodyStatus}, expected 400`);
-  }
-  compare('global', { ...snapshot.global }, { ...expectedFigures(planned) });
-  for (const sessionId of DEMO_SESSIONS) {
-    const session = snapshot.sessions.find((candidate) => candidate.sessionId === sessionId);
-    compare(`session ${sessionId}`, session === undefined ? undefined : { ...session }, {
-      ...expectedFigures(inSession(planned, sessionId)),
-    });
-  }
-  if (snapshot.sessions.length !== DEMO_SESSIONS.length) {
-    problems.push(`${snapshot.sessions.length} sessions listed, expected ${DEMO_SESSIONS.length}`);
-  }
-  const inSessions = snapshot.sessions.reduce((sum, session) => sum + session.callCount, 0);
-  const withoutSession = expectedFigures(inSession(planned, undefined)).callCount;
-  if (inSessions + withoutSession !== snapshot.global.callCount) {
-    problems.push(
-      `sessions hold ${inSessions} calls and ${withoutSession} had no session, but the global count is ${snapshot.global.callCount}`,
-    );
-  }
-  if (simulatorRequests !== undefined && simulatorRequests !== snapshot.global.callCount) {
-    // One upstream request per call: a retried 503 would show here.
-    problems.push(`the simulator got ${simulatorRequests} requests for ${snapshot.global.callCount} calls`);
-  }
-  if (snapshot.rejectedSessionIdCount !== 0 || snapshot.internalErrorCount !== 0) {
-    problems.push(
-      `rejectedSessionIdCount ${snapshot.rejectedSessionIdCount} and internalErrorCount ${snapshot.internalErrorCount}, expected 0`,
-    );
-  }
-  return problems;
-}
-
-function tableRows(snapshot: HfStatsSnapshot, planned: readonly PlannedRequest[]): StatsRow[] {
+function tableRows(snapshot: HfStatsSnapshot, sent: readonly SentRequest[]): StatsRow[] {
   const sessions = snapshot.sessions.toSorted((a, b) => a.sessionId.localeCompare(b.sessionId));
-  const withoutSession = expectedFigures(inSession(planned, undefined));
   return [
     { scope: 'global', stats: snapshot.global },
     ...sessions.map((session) => ({ scope: `session ${session.sessionId}`, stats: session })),
-    // The library keeps no scope for calls without a session; show what was sent, without times.
-    { scope: '(no session, sent)', stats: { ...withoutSession, avgTimeMs: null, minTimeMs: null, maxTimeMs: null } },
+    // The library keeps no scope for calls without a session: show what was sent and answered, without times.
+    withoutSessionRow(sent),
   ];
 }
 
@@ -130,7 +82,9 @@ async function runDemo(app: INestApplication, baseUrl: string): Promise<boolean>
       path: '/embeddings',
       body: { texts: 'not an array' },
       texts: 0,
+      characters: 0,
       fails: false,
+      upstreamStatus: 200,
       expectedStatus: 400,
     }),
   ]);
@@ -140,33 +94,40 @@ async function runDemo(app: INestApplication, baseUrl: string): Promise<boolean>
 
   console.log(
     `\nSent ${planned.length} requests concurrently in ${trafficMs.toFixed(0)} ms: ` +
-      `${DEMO_SESSIONS.length} sessions x ${REQUESTS_PER_SESSION} and ${planned.length - DEMO_SESSIONS.length * REQUESTS_PER_SESSION} without a session, ` +
-      `${failed} made to fail with [fail:503] / [fail:500], plus 1 bad body.\n`,
+      `${DEMO_SESSIONS.length} sessions x ${REQUESTS_PER_SESSION} and ${planned.length - DEMO_SESSIONS.length * REQUESTS_PER_SESSION} chats without a session, ` +
+      `${failed} made to fail with [fail:503] / [fail:500], plus 1 bad body.\n` +
+      "Costs are estimates at the example prices of src/hf/hf-pricing.ts, not Hugging Face's.\n",
   );
-  console.log(formatStatsTable(tableRows(snapshot, planned)));
+  console.log(formatStatsTable(tableRows(snapshot, sent)));
+  console.log('\nGlobal, per model:\n');
+  console.log(formatModelTable(snapshot.global.byModel));
   console.log();
 
-  const problems = findMismatches(planned, sent, badBody.status, snapshot, simulator?.requestCount);
+  const problems = findMismatches(sent, badBody.status, snapshot, simulator?.requestCount);
   if (problems.length > 0) {
     console.error(`FAILED: GET /hf-stats does not match the traffic sent:\n  - ${problems.join('\n  - ')}`);
     return false;
   }
   console.log(
-    'OK: every figure matches the traffic sent; sessions plus calls without a session sum to the global count' +
+    'OK: every figure matches the traffic sent and the answers got; sessions plus calls without a session sum to ' +
+      'the global calls, tokens and estimated cost' +
       (simulator === undefined
         ? '.'
-        : `, and the simulator got exactly one request per call (${simulator.requestCount}).`),
+        : `; the simulator got exactly one request per call, each counted as an attempt (${simulator.requestCount}).`),
   );
   return true;
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
-  if (process.env.HF_TOKEN !== undefined || process.env.HF_ENDPOINT_URL !== undefined) {
-    console.log('The demo always runs on the local simulator: HF_TOKEN and HF_ENDPOINT_URL are ignored.');
+  if (HF_ENV.some((name) => process.env[name] !== undefined)) {
+    console.log(
+      `The demo always runs on the local simulator with the default models: ${HF_ENV.join(', ')} are ignored.`,
+    );
   }
-  delete process.env.HF_TOKEN;
-  delete process.env.HF_ENDPOINT_URL;
+  for (const name of HF_ENV) {
+    delete process.env[name];
+  }
 
   let app: INestApplication | undefined;
   let ok = false;
@@ -185,6 +146,10 @@ async function main(): Promise<void> {
         }),
       ),
     ]);
+    // The app keeps the library's default log (`log: true`): its path is the default one.
+    console.log(
+      `\nStatistics log, one JSON line per call: ${resolve(new HfStatsLogSettings().path)} (follow it with tail -F)`,
+    );
     if (keepOpen) {
       console.log(
         `\n--keep-open: the app keeps running at ${baseUrl}\n` +

@@ -34,4 +34,7 @@ try {
 } catch (error) {
   logger.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;
+  // A provider may have started the simulator before another one failed (an invalid environment
+  // variable): without the app there is nothing to close it, and it would keep the process alive.
+  setTimeout(() => process.exit(1), 1_000).unref();
 }

@@ -23,6 +23,12 @@ export class ChatService {
       return this.hf.chatModel;
     },
     texts: (messages) => messages.length,
+    characters: (messages) => messages.reduce((sum, message) => sum + message.content.length, 0),
+    // The method answers the app's shape, not the client's OpenAI `usage`, which the library reads by default.
+    usage: (result) => {
+      const { usage } = result as ChatResponse;
+      return { inputTokens: usage.promptTokens, outputTokens: usage.completionTokens };
+    },
   })
   async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResponse> {
     const output = await this.hf.inference.chatCompletion(

@@ -1,5 +1,6 @@
 import { Logger, type FactoryProvider } from '@nestjs/common';
 import { InferenceClient, type Options } from '@huggingface/inference';
+import { createHfStatsFetch } from 'nestjs-hf-stats';
 import { startHfSimulator, type HfSimulator } from '../simulator/hf-simulator.js';
 import { HF_REQUEST_TIMEOUT_MS, loadHfConfig, type HfConfig } from './hf.config.js';
 
@@ -38,12 +39,14 @@ function callOptions(): Options {
 /** Builds the client for `config`, starting the local simulator when neither a token nor an endpoint is set. */
 export async function createHfClient(config: HfConfig): Promise<HfClient> {
   const models = { embeddingModel: config.embeddingModel, chatModel: config.chatModel, callOptions };
+  // Attributes every HTTP attempt of a tracked call to it: attempts, 429s, status codes, request id, compute time.
+  const trackedFetch = createHfStatsFetch();
   if (config.endpointUrl !== undefined) {
     // Only the origin is logged: the token never is, and a path or query may hold credentials.
     logger.log(`Using the Hugging Face endpoint at ${new URL(config.endpointUrl).origin}`);
     return {
       ...models,
-      inference: new InferenceClient(config.token, { endpointUrl: config.endpointUrl }),
+      inference: new InferenceClient(config.token, { endpointUrl: config.endpointUrl, fetch: trackedFetch }),
       backend: 'endpoint',
       embeddingProvider: undefined,
       simulator: undefined,
@@ -54,7 +57,7 @@ export async function createHfClient(config: HfConfig): Promise<HfClient> {
     logger.log('Using the Hugging Face Inference API with HF_TOKEN');
     return {
       ...models,
-      inference: new InferenceClient(config.token),
+      inference: new InferenceClient(config.token, { fetch: trackedFetch }),
       backend: 'inference-api',
       embeddingProvider: 'hf-inference',
       simulator: undefined,
@@ -65,7 +68,7 @@ export async function createHfClient(config: HfConfig): Promise<HfClient> {
   logger.log(`No HF_TOKEN or HF_ENDPOINT_URL: using the local Hugging Face simulator at ${simulator.url}`);
   return {
     ...models,
-    inference: new InferenceClient(undefined, { endpointUrl: simulator.url }),
+    inference: new InferenceClient(undefined, { endpointUrl: simulator.url, fetch: trackedFetch }),
     backend: 'simulator',
     embeddingProvider: undefined,
     simulator,
