@@ -9,46 +9,8 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const versionOf = (name) => rootPackage.dependencies[name] ?? rootPackage.devDependencies[name];
-const work = mkdtempSync(join(tmpdir(), 'hf-stats-pack-'));
-const run = (command, args, cwd) =>
-  execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
-
-try {
-  const tarball = run('npm', ['pack', './libs/hf-stats', '--pack-destination', work, '--silent'], root)
-    .trim()
-    .split('\n')
-    .pop();
-  const files = JSON.parse(
-    run('npm', ['pack', './libs/hf-stats', '--dry-run', '--json', '--silent'], root),
-  )[0].files.map((f) => f.path);
-  const unexpected = files.filter((path) => path.includes('.spec.') || path.startsWith('src/'));
-  if (unexpected.length > 0 || !files.includes('dist/index.js') || !files.includes('README.md')) {
-    throw new Error(`unexpected tarball contents: ${files.join(', ')}`);
-  }
-  console.log(`packed ${tarball}: ${files.length} files`);
-
-  const app = join(work, 'app');
-  execFileSync('mkdir', ['-p', app]);
-  const dependencies = { 'nestjs-hf-stats': `file:${join(work, tarball)}` };
-  for (const name of [
-    '@nestjs/common',
-    '@nestjs/core',
-    '@nestjs/platform-express',
-    '@nestjs/schedule',
-    'nestjs-cls',
-    'reflect-metadata',
-    'rxjs',
-  ]) {
-    dependencies[name] = versionOf(name);
-  }
-  writeFileSync(
-    join(app, 'package.json'),
-    JSON.stringify({ name: 'pack-smoke-app', private: true, dependencies }, null, 2),
-  );
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
-
-  // The same app in both module systems; decorators applied as TypeScript emits them.
-  const appSource = (load) => `${load}
+// The same app in both module systems; decorators applied as TypeScript emits them.
+const appSource = (load) => `${load}
 const { Controller, Get, Injectable, Module } = common;
 const { NestFactory } = core;
 const { HfStatsModule, TrackHFCall } = hfStats;
@@ -89,6 +51,45 @@ await app.close();
 if (!ok) { console.error(JSON.stringify(stats, null, 2)); process.exit(1); }
 console.log(MODE + ': global ' + stats.global.callCount + ' calls, alpha ' + byId.alpha.callCount + ', beta ' + byId.beta.callCount);
 `;
+
+const work = mkdtempSync(join(tmpdir(), 'hf-stats-pack-'));
+const run = (command, args, cwd) =>
+  execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+
+try {
+  const tarball = run('npm', ['pack', './libs/hf-stats', '--pack-destination', work, '--silent'], root)
+    .trim()
+    .split('\n')
+    .pop();
+  const files = JSON.parse(
+    run('npm', ['pack', './libs/hf-stats', '--dry-run', '--json', '--silent'], root),
+  )[0].files.map((f) => f.path);
+  const unexpected = files.filter((path) => path.includes('.spec.') || path.startsWith('src/'));
+  if (unexpected.length > 0 || !files.includes('dist/index.js') || !files.includes('README.md')) {
+    throw new Error(`unexpected tarball contents: ${files.join(', ')}`);
+  }
+  console.log(`packed ${tarball}: ${files.length} files`);
+
+  const app = join(work, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  const dependencies = { 'nestjs-hf-stats': `file:${join(work, tarball)}` };
+  for (const name of [
+    '@nestjs/common',
+    '@nestjs/core',
+    '@nestjs/platform-express',
+    '@nestjs/schedule',
+    'nestjs-cls',
+    'reflect-metadata',
+    'rxjs',
+  ]) {
+    dependencies[name] = versionOf(name);
+  }
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'pack-smoke-app', private: true, dependencies }, null, 2),
+  );
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
+
   writeFileSync(
     join(app, 'main.mjs'),
     appSource(`import 'reflect-metadata';
