@@ -112,7 +112,7 @@ ${appSource('').replace(/^/gm, '  ')}
   );
   process.stdout.write(run('node', ['main.mjs'], app));
   process.stdout.write(run('node', ['main.cjs'], app));
-  console.log('pack smoke test: 2 passed, 0 failed');
+  console.log('pack-smoke: 2 passed, 0 failed');
 } finally {
   if (!process.env.KEEP_PACK_APP) rmSync(work, { recursive: true, force: true });
   else console.log(`kept ${work}`);
