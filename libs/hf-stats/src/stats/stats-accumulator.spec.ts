@@ -150,6 +150,15 @@ describe('ScopeAccumulator', () => {
     expect(sum).toBe(json.callCount);
   });
 
+  it('keeps a model named __proto__ as a plain key', () => {
+    const scope = new ScopeAccumulator(5);
+    scope.add(call({ model: '__proto__' }));
+    const byModel = scope.toJSON().byModel;
+    expect(Object.keys(byModel)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(byModel)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(byModel)).__proto__.callCount).toBe(1);
+  });
+
   it('counts calls without a model under unknown', () => {
     const scope = new ScopeAccumulator(5);
     scope.add(call({}));

@@ -167,10 +167,10 @@ export class ScopeAccumulator extends StatsAccumulator {
   }
 
   override toJSON(): HfStats {
-    const byModel: Record<string, HfModelStats> = {};
-    for (const [model, stats] of this.byModel ?? []) {
-      byModel[model] = stats.toJSON();
-    }
+    // fromEntries defines keys, so a model named `__proto__` stays a key rather than a prototype.
+    const byModel: Record<string, HfModelStats> = Object.fromEntries(
+      [...(this.byModel ?? [])].map(([model, stats]) => [model, stats.toJSON()]),
+    );
     return { ...super.toJSON(), byModel, budgetRejectedCount: this.budgetRejectedCount };
   }
 
