@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     const baseUrl = baseUrlOf(app);
     const simulator = app.get<HfClient>(HF_CLIENT).simulator;
     console.log(`App at ${baseUrl}, on the local Hugging Face simulator at ${simulator?.url ?? '(none)'}`);
+    console.log(`Dashboard while it runs: ${baseUrl}/hf-stats/dashboard`);
     const deadline = AbortSignal.timeout(DEMO_DEADLINE_MS);
     ok = await Promise.race([
       runDemo(app, baseUrl),
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
     if (keepOpen) {
       console.log(
         `\n--keep-open: the app keeps running at ${baseUrl}\n` +
+          `  dashboard:   ${baseUrl}/hf-stats/dashboard\n` +
           `  statistics:  ${baseUrl}/hf-stats\n` +
           `  a session:   ${baseUrl}/hf-stats/sessions/${DEMO_SESSIONS[0]}\n` +
           `  try:         curl -X POST ${baseUrl}/embeddings -H 'content-type: application/json' -H 'x-session-id: me' -d '{"texts":["hello"]}'\n` +

@@ -27,6 +27,7 @@ async function bootstrap(): Promise<void> {
   }
   const url = baseUrlOf(app);
   logger.log(`Listening on ${url}: POST /embeddings, POST /chat; statistics at GET ${url}/hf-stats`);
+  logger.log(`Dashboard: ${url}/hf-stats/dashboard`);
 }
 
 try {

@@ -1,6 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { Observable } from 'rxjs';
+import { Observable, type Observer, type Subscriber, type Subscription } from 'rxjs';
 import { HfStatsService } from './hf-stats.service.js';
+import { runWithRequestTiming, writeServerTiming, type RequestTiming } from './metrics/server-timing.js';
 
 /**
  * Binds each request to its session (the `x-session-id` header by default), so that the tracked
@@ -15,10 +16,23 @@ export class HfStatsInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const sessionId = this.sessionIdOf(context);
-    if (sessionId === undefined) {
+    // The per-request timing exists only when the header is wanted, on HTTP requests.
+    const timed = this.stats.options.serverTiming && context.getType() === 'http';
+    if (sessionId === undefined && !timed) {
       return next.handle();
     }
-    return new Observable((subscriber) => this.stats.withSession(sessionId, () => next.handle().subscribe(subscriber)));
+    return new Observable((subscriber) => {
+      const run = (target: Partial<Observer<unknown>>): Subscription =>
+        sessionId === undefined
+          ? next.handle().subscribe(target)
+          : this.stats.withSession(sessionId, () => next.handle().subscribe(target));
+      if (!timed) {
+        return run(subscriber);
+      }
+      return runWithRequestTiming(this.stats, (timing) =>
+        timing === undefined ? run(subscriber) : run(this.timingSubscriber(context, timing, subscriber)),
+      );
+    });
   }
 
   /** Reads the raw session id of a request. Override to read it another way. */
@@ -32,6 +46,40 @@ export class HfStatsInterceptor implements NestInterceptor {
     }
     const request = context.switchToHttp().getRequest<{ headers?: Record<string, unknown> } | undefined>();
     return request?.headers?.[sessionHeader];
+  }
+
+  /** Forwards to `subscriber`, writing `Server-Timing` once, before the first value, error or completion reaches Nest. */
+  private timingSubscriber(
+    context: ExecutionContext,
+    timing: RequestTiming,
+    subscriber: Subscriber<unknown>,
+  ): Partial<Observer<unknown>> {
+    let written = false;
+    const write = (): void => {
+      if (written) {
+        return;
+      }
+      written = true;
+      try {
+        writeServerTiming(context.switchToHttp().getResponse<unknown>(), timing);
+      } catch (error) {
+        this.stats.reportFailure(error);
+      }
+    };
+    return {
+      next: (value) => {
+        write();
+        subscriber.next(value);
+      },
+      error: (error: unknown) => {
+        write();
+        subscriber.error(error);
+      },
+      complete: () => {
+        write();
+        subscriber.complete();
+      },
+    };
   }
 
   private sessionIdOf(context: ExecutionContext): string | undefined {

@@ -78,3 +78,17 @@ export function logPathNotSymlink(path: string, pattern: string): string {
     `Follow the files named ${pattern} next to it, or move "${path}" away and restart.`
   );
 }
+
+/** The Redis store could not flush: once until it can again. */
+export function redisUnreachable(error: unknown): string {
+  return (
+    `nestjs-hf-stats: Redis can't be reached (${describeIoError(error)}). Tracked calls go on; their figures ` +
+    "stay buffered in memory and are written when Redis is back. Until then reads show this replica's figures " +
+    'and "partial": true.'
+  );
+}
+
+/** The Redis store flushed again after a failure. */
+export function redisReachable(): string {
+  return 'nestjs-hf-stats: Redis is reachable again; the buffered figures were written.';
+}

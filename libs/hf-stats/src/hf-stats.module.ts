@@ -13,6 +13,11 @@ import {
 import { HfStatsScheduler } from './hf-stats.scheduler.js';
 import { HfStatsService } from './hf-stats.service.js';
 import { HfStatsLogService } from './logging/hf-stats-log.service.js';
+import { createHfStatsStore } from './stores/create-hf-stats-store.js';
+import { HfStatsStore } from './stores/hf-stats-store.js';
+import { HfStatsMetricsModule } from './metrics/hf-stats-metrics.module.js';
+import { createHfStatsDashboardController } from './dashboard/hf-stats-dashboard.controller.js';
+import { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js';
 
 /**
  * Hugging Face call statistics for a NestJS app. Import `HfStatsModule.forRoot()` once, in the root
@@ -55,10 +60,12 @@ export class HfStatsModule {
     const shape = resolveHfStatsOptions(pickStatic(options));
     const providers: Provider[] = [
       optionsProvider,
+      { provide: HfStatsStore, inject: [HF_STATS_OPTIONS], useFactory: createHfStatsStore },
       HfStatsService,
       HfStatsInterceptor,
       HfStatsLogService,
       HfStatsScheduler,
+      HfStatsTimelineService,
     ];
     if (shape.globalInterceptor) {
       providers.push({ provide: APP_INTERCEPTOR, useExisting: HfStatsInterceptor });
@@ -67,17 +74,22 @@ export class HfStatsModule {
       module: HfStatsModule,
       global: true,
       // forFeature provides ClsService without mounting a CLS context, so it never clashes with the app's ClsModule.forRoot().
-      imports: [ClsModule.forFeature(), ...imports],
-      controllers: shape.controller ? [createHfStatsController(shape.path, shape.guards)] : [],
+      imports: [ClsModule.forFeature(), HfStatsMetricsModule.register(shape.metrics, shape.guards), ...imports],
+      controllers: shape.controller
+        ? [
+            createHfStatsController(shape.path, shape.guards),
+            createHfStatsDashboardController(shape.path, shape.guards),
+          ]
+        : [],
       providers,
-      exports: [HfStatsService, HfStatsInterceptor],
+      exports: [HfStatsService, HfStatsInterceptor, HfStatsTimelineService],
     };
   }
 }
 
 function pickStatic(options: HfStatsStaticOptions): HfStatsStaticOptions {
-  const { controller, path, guards, globalInterceptor } = options;
+  const { controller, path, guards, globalInterceptor, metrics } = options;
   return Object.fromEntries(
-    Object.entries({ controller, path, guards, globalInterceptor }).filter(([, value]) => value !== undefined),
+    Object.entries({ controller, path, guards, globalInterceptor, metrics }).filter(([, value]) => value !== undefined),
   ) as HfStatsStaticOptions;
 }

@@ -8,6 +8,17 @@ import type {
 } from '@nestjs/common';
 import { invalidOption } from './hf-stats.messages.js';
 import { validateBudget, type HfBudgetOptions } from './stats/budget.js';
+import {
+  resolveHfStatsStoreOptions,
+  type HfStatsStoreOptions,
+  type HfStatsStoreSettings,
+} from './stores/hf-stats-store.options.js';
+import {
+  resolveBooleanOption,
+  resolveHfMetricsOptions,
+  type HfMetricsOptions,
+  type HfMetricsSettings,
+} from './metrics/metrics.options.js';
 import { validateHfPriceRules, type HfPriceRule } from './stats/pricing.js';
 import {
   HfStatsLogSettings,
@@ -51,10 +62,23 @@ export interface HfStatsModuleOptions {
   budget?: HfBudgetOptions;
   /** Distinct model names with figures of their own in each scope; the rest count under `"other"`. Default 50. */
   maxModels?: number;
+  /** Where the figures are kept: this process (`{ type: 'memory' }`, the default) or Redis, shared by every replica. */
+  store?: HfStatsStoreOptions;
+  /** Prometheus and OpenTelemetry metrics of the tracked calls. Default none. */
+  metrics?: HfMetricsOptions;
+  /** One OpenTelemetry span per tracked call, through the global `TracerProvider` (needs `@opentelemetry/api`). Default `false`. */
+  tracing?: boolean;
+  /** Add `Server-Timing: hf;dur=<ms>;desc="<n> calls"` to HTTP responses whose handling made tracked calls. Default `true`. */
+  serverTiming?: boolean;
+  /** Minutes of per-minute figures kept for `GET /<path>/timeline` and the dashboard (a fixed ring). Default 60, at most 10080. */
+  timelineMinutes?: number;
 }
 
 /** The options that shape the module itself, so they cannot come from an async factory. */
-export type HfStatsStaticOptions = Pick<HfStatsModuleOptions, 'controller' | 'path' | 'guards' | 'globalInterceptor'>;
+export type HfStatsStaticOptions = Pick<
+  HfStatsModuleOptions,
+  'controller' | 'path' | 'guards' | 'globalInterceptor' | 'metrics'
+>;
 
 /** Options of `HfStatsModule.forRootAsync()`. */
 export interface HfStatsModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>, HfStatsStaticOptions {
@@ -82,6 +106,11 @@ export class HfStatsOptions {
   pricing: HfPriceRule[] = [];
   budget: HfBudgetOptions | undefined = undefined;
   maxModels = 50;
+  store: HfStatsStoreSettings = { type: 'memory' };
+  metrics: HfMetricsSettings = { prometheus: false, openTelemetry: false };
+  tracing = false;
+  serverTiming = true;
+  timelineMinutes = 60;
 }
 
 const KNOWN_OPTIONS = new Set<string>(Object.keys(new HfStatsOptions()));
@@ -162,5 +191,12 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
   if (!isPositiveInteger(resolved.maxModels)) {
     throw invalidOption('maxModels', resolved.maxModels, 'a positive integer');
   }
+  resolved.metrics = resolveHfMetricsOptions(options.metrics, resolved.path);
+  resolved.tracing = resolveBooleanOption('tracing', options.tracing, false);
+  resolved.serverTiming = resolveBooleanOption('serverTiming', options.serverTiming, true);
+  if (!isPositiveInteger(resolved.timelineMinutes) || resolved.timelineMinutes > 10_080) {
+    throw invalidOption('timelineMinutes', resolved.timelineMinutes, 'an integer from 1 to 10080 (one week)');
+  }
+  resolved.store = resolveHfStatsStoreOptions(options.store);
   return resolved;
 }

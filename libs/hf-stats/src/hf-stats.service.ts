@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -28,6 +29,8 @@ import { PendingCall, type HfCallSink, type HfCallStart } from './stats/pending-
 import { HfPricing } from './stats/pricing.js';
 import { ScopeAccumulator } from './stats/stats-accumulator.js';
 import type { TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
+import { HfMemoryStore } from './stores/hf-memory-store.js';
+import { HfStatsStore } from './stores/hf-stats-store.js';
 
 /** Options of {@link HfStatsService.runInSession}. */
 export interface HfRunInSessionOptions {
@@ -73,12 +76,16 @@ export class HfStatsService
   private shuttingDown = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private listeners: HfStatsListener[] = [];
+  /** Where readers' figures come from: this process's own (memory) or the cluster's (Redis). */
+  private readonly store: HfStatsStore;
 
   constructor(
     /** The options in force. @internal */
     @Inject(HF_STATS_OPTIONS) readonly options: HfStatsOptions,
     private readonly cls: ClsService,
+    @Optional() @Inject(HfStatsStore) store?: HfStatsStore,
   ) {
+    this.store = store ?? new HfMemoryStore();
     this.global = new ScopeAccumulator(options.maxModels);
     this.sessions = new SessionRegistry(options.maxSessions, options.maxModels);
     this.pricing = options.pricing.length > 0 ? new HfPricing(options.pricing) : undefined;
@@ -86,6 +93,7 @@ export class HfStatsService
   }
 
   onApplicationBootstrap(): void {
+    this.store.start((session, reason) => this.notifySessionEnd(session, reason));
     const idleMs = this.options.sessionIdleTimeoutMs;
     if (idleMs > 0) {
       this.sweepTimer = setInterval(() => this.endIdleSessions(), Math.min(idleMs, MAX_SWEEP_INTERVAL_MS));
@@ -94,7 +102,7 @@ export class HfStatsService
   }
 
   /** Ends every active session (reason `shutdown`) while the readers that log it are still open. */
-  beforeApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
     this.shuttingDown = true;
@@ -102,6 +110,8 @@ export class HfStatsService
     for (const sessionId of this.sessions.activeSessionIds()) {
       this.finishSession(sessionId, 'shutdown', now);
     }
+    // The last flush of a shared store, while the readers that log its session ends are still open.
+    await this.store.close();
   }
 
   onApplicationShutdown(): void {
@@ -116,12 +126,20 @@ export class HfStatsService
 
   /** Figures of every tracked call of this process since start (or the last `reset()`). */
   getGlobalStats(): HfStats {
-    return this.global.toJSON();
+    const shared = this.store.globalStats();
+    // Budget refusals are not shared: a shared view shows this replica's own.
+    return shared === undefined
+      ? this.global.toJSON()
+      : { ...shared, budgetRejectedCount: this.global.budgetRejectedCount };
   }
 
   /** Figures of one session, or undefined when it is unknown (never seen, evicted or reset). */
   getSessionStats(sessionId: string): HfSessionStats | undefined {
-    return typeof sessionId === 'string' ? this.sessions.get(sessionId)?.toJSON() : undefined;
+    if (typeof sessionId !== 'string') {
+      return undefined;
+    }
+    const shared = this.store.sessionStats(sessionId);
+    return shared === null ? this.sessions.get(sessionId)?.toJSON() : shared;
   }
 
   /**
@@ -129,21 +147,38 @@ export class HfStatsService
    * `active: true` lists the active ones only; `limit` keeps the first ones.
    */
   listSessions(filter: HfSessionFilter = {}): HfSessionStats[] {
+    const shared = this.store.listSessions(filter.active === true);
+    if (shared !== undefined) {
+      return filter.limit === undefined ? shared : shared.slice(0, Math.max(0, filter.limit));
+    }
     const entries = this.sessions.list(filter.active === true);
     const limited = filter.limit === undefined ? entries : entries.slice(0, Math.max(0, filter.limit));
     return limited.map((entry) => entry.toJSON());
   }
 
   /** What `GET /hf-stats` answers: global figures, sessions and the module's own counters. */
-  getSnapshot(): HfStatsSnapshot {
-    return {
+  getSnapshot(): HfStatsSnapshot & { partial?: boolean } {
+    const snapshot: HfStatsSnapshot & { partial?: boolean } = {
       global: this.getGlobalStats(),
       sessions: this.listSessions(),
       rejectedSessionIdCount: this.rejectedSessionIdCount,
-      sessionOverflowCount: this.sessions.overflowCount,
+      sessionOverflowCount: this.sessions.overflowCount + this.store.sessionOverflowCount,
       untrackedAttemptCount: this.untrackedAttemptCount,
       internalErrorCount: this.internalErrorCount,
     };
+    if (this.store.type !== 'memory') {
+      // True while the shared store is unreachable: the figures miss other replicas' latest ones.
+      snapshot.partial = this.store.partial;
+    }
+    return snapshot;
+  }
+
+  /**
+   * Writes the figures buffered for a shared store (Redis) now and refreshes the cluster view, instead of
+   * waiting for the next flush interval. Resolves at once with the memory store. Never rejects.
+   */
+  flush(): Promise<void> {
+    return this.store.flush();
   }
 
   /**
@@ -158,6 +193,7 @@ export class HfStatsService
       this.untrackedAttemptCount = 0;
       this.internalErrorCount = 0;
       this.overflowWarned = false;
+      this.store.reset();
       return;
     }
     this.sessions.get(sessionId)?.stats.reset();
@@ -182,7 +218,9 @@ export class HfStatsService
     if (typeof fn !== 'function') {
       throw invalidArgument('runInSession', 'fn', fn, 'a function');
     }
-    this.openSession(sessionId, Date.now());
+    const now = Date.now();
+    this.openSession(sessionId, now);
+    this.store.touchSession(sessionId, now);
     return this.cls.run({ ifNested: 'inherit' }, () => {
       this.cls.set(SESSION_ID_CLS_KEY, sessionId);
       if (options.endSession !== true) {
@@ -359,6 +397,7 @@ export class HfStatsService
           : this.openSession(call.sessionId, call.endedAt);
         session?.stats.add(call);
       }
+      this.store.record(call);
     } catch (error) {
       this.reportFailure(error);
     }
@@ -388,7 +427,7 @@ export class HfStatsService
 
   /** Number of active sessions, without building their snapshots. @internal */
   activeSessionCount(): number {
-    return this.sessions.activeCount;
+    return this.store.activeSessionCount() ?? this.sessions.activeCount;
   }
 
   /**
@@ -431,17 +470,25 @@ export class HfStatsService
     if (entry === undefined) {
       return false;
     }
+    if (this.store.sharedSessions) {
+      // The shared store decides the end once per cluster and calls notifySessionEnd on one replica.
+      this.store.endSession(sessionId, reason, now);
+      return true;
+    }
     if (this.listeners.length > 0) {
-      const session = entry.toJSON();
-      for (const listener of this.listeners) {
-        try {
-          listener.onSessionEnd?.(session, reason);
-        } catch (error) {
-          this.reportFailure(error);
-        }
-      }
+      this.notifySessionEnd(entry.toJSON(), reason);
     }
     return true;
+  }
+
+  private notifySessionEnd(session: HfSessionStats, reason: HfSessionEndReason): void {
+    for (const listener of this.listeners) {
+      try {
+        listener.onSessionEnd?.(session, reason);
+      } catch (error) {
+        this.reportFailure(error);
+      }
+    }
   }
 
   /** Refuses (`throw`) or warns once (`warn`) when the session has reached a limit of its budget. */

@@ -9,6 +9,8 @@ export {
 export { HfStatsService, type HfRunInSessionOptions, type HfSessionFilter } from './hf-stats.service.js';
 export { HfStatsInterceptor } from './hf-stats.interceptor.js';
 export { HfStatsControllerBase } from './hf-stats.controller.js';
+export { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js';
+export type { HfTimeline, HfTimelinePoint } from './dashboard/timeline.interfaces.js';
 export { TrackHFCall, type TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
 export type {
   HfCallInput,
@@ -23,6 +25,14 @@ export type { HfComputeTimeUnit } from './fetch/compute-headers.js';
 export { HfBudgetExceededError, type HfBudgetLimit } from './hf-stats.exceptions.js';
 export type { HfBudgetOptions } from './stats/budget.js';
 export type { HfPriceRule } from './stats/pricing.js';
+export type { HfMetricsOptions, HfPrometheusOptions, HfPrometheusRegistry } from './metrics/metrics.options.js';
 export { HF_STATS_SUMMARY_INTERVAL_MS, HF_STATS_SUMMARY_JOB } from './hf-stats.scheduler.js';
 export { HfStatsLogSettings, type HfStatsLogFormat, type HfStatsLogOptions } from './logging/hf-stats-log.options.js';
 export type { HfCallLogEntry, HfSessionEndLogEntry, HfStatsLogEntry, HfSummaryLogEntry } from './logging/log-lines.js';
+export { HfStatsStore, type HfSessionEndHandler } from './stores/hf-stats-store.js';
+export type {
+  HfMemoryStoreOptions,
+  HfRedisStoreOptions,
+  HfStatsStoreOptions,
+} from './stores/hf-stats-store.options.js';
+export { HfMemoryStore } from './stores/hf-memory-store.js';

@@ -1,0 +1,168 @@
+import type { HfCallRecord } from '../stats/hf-call-record.js';
+import { LatencyHistogram } from '../stats/latency-histogram.js';
+import { nanoUsdToUsd } from '../stats/pricing.js';
+import { OTHER, UNKNOWN_MODEL } from '../stats/stats-accumulator.js';
+import type { HfTimeline, HfTimelinePoint } from './timeline.interfaces.js';
+
+/** One minute of the timeline. */
+export const TIMELINE_BUCKET_MS = 60_000;
+
+function roundMs(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+/** The figures of one minute, for one scope (global or one model). */
+class MinuteFigures {
+  callCount = 0;
+  textCount = 0;
+  errorCount = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  costNanoUsd = 0;
+  pricedCallCount = 0;
+  maxTimeMs = 0;
+  readonly latency = new LatencyHistogram();
+
+  add(call: HfCallRecord): void {
+    this.callCount += 1;
+    this.textCount += call.textCount;
+    if (!call.ok) {
+      this.errorCount += 1;
+    }
+    this.inputTokens += call.inputTokens ?? 0;
+    this.outputTokens += call.outputTokens ?? 0;
+    if (call.costNanoUsd !== undefined) {
+      this.costNanoUsd += call.costNanoUsd;
+      this.pricedCallCount += 1;
+    }
+    if (call.durationMs > this.maxTimeMs) {
+      this.maxTimeMs = call.durationMs;
+    }
+    this.latency.record(call.durationMs);
+  }
+
+  toPoint(at: number): HfTimelinePoint {
+    const p95 = this.latency.percentile(95);
+    return {
+      at: new Date(at).toISOString(),
+      callCount: this.callCount,
+      textCount: this.textCount,
+      errorCount: this.errorCount,
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      estimatedCostUsd: this.pricedCallCount > 0 ? nanoUsdToUsd(this.costNanoUsd) : null,
+      p95TimeMs: p95 === null ? null : roundMs(Math.min(p95, this.maxTimeMs)),
+    };
+  }
+}
+
+const EMPTY = new MinuteFigures();
+
+/** One slot of the ring: the minute it holds now, and that minute's figures. */
+interface Slot {
+  /** `floor(epochMs / 60000)`; -1 when the slot never held a minute. */
+  minute: number;
+  global: MinuteFigures;
+  byModel: Map<string, MinuteFigures>;
+}
+
+/**
+ * Per-minute figures of the last `minutes` minutes, globally and per model: a fixed ring of slots,
+ * one per minute, each reused when its minute comes round again. Memory is bounded by
+ * `minutes * (1 + maxModels)` figures, however long the process runs or idles.
+ */
+export class TimelineRing {
+  private readonly slots: Slot[];
+  private dropped = 0;
+
+  constructor(
+    readonly minutes: number,
+    private readonly maxModels: number,
+  ) {
+    this.slots = Array.from({ length: minutes }, () => ({
+      minute: -1,
+      global: new MinuteFigures(),
+      byModel: new Map(),
+    }));
+  }
+
+  /** Calls that ended before the window the ring holds: ignored and counted. */
+  get droppedCallCount(): number {
+    return this.dropped;
+  }
+
+  add(call: HfCallRecord): void {
+    const minute = Math.floor(call.endedAt / TIMELINE_BUCKET_MS);
+    const slot = this.slots[minute % this.minutes];
+    if (slot.minute > minute) {
+      // The slot already holds a later minute: this call ended before the window.
+      this.dropped += 1;
+      return;
+    }
+    if (slot.minute < minute) {
+      // The slot held a minute that has left the window (one lap ago, or after any idle gap): reuse it.
+      slot.minute = minute;
+      slot.global = new MinuteFigures();
+      slot.byModel = new Map();
+    }
+    slot.global.add(call);
+    this.modelFigures(slot, call.model ?? UNKNOWN_MODEL).add(call);
+  }
+
+  reset(): void {
+    for (const slot of this.slots) {
+      slot.minute = -1;
+      slot.global = new MinuteFigures();
+      slot.byModel = new Map();
+    }
+    this.dropped = 0;
+  }
+
+  /** The last `minutes` minutes up to the one holding `now`, oldest first; minutes without calls read 0. */
+  read(now: number, minutes = this.minutes): HfTimeline {
+    const count = Math.min(Math.max(1, Math.floor(minutes)), this.minutes);
+    const last = Math.floor(now / TIMELINE_BUCKET_MS);
+    const first = last - count + 1;
+    const held: Array<Slot | undefined> = [];
+    const models = new Set<string>();
+    for (let minute = first; minute <= last; minute += 1) {
+      const slot = minute < 0 ? undefined : this.slots[minute % this.minutes];
+      const current = slot?.minute === minute ? slot : undefined;
+      held.push(current);
+      for (const model of current?.byModel.keys() ?? []) {
+        models.add(model);
+      }
+    }
+    const pointsOf = (figuresOf: (slot: Slot) => MinuteFigures | undefined): HfTimelinePoint[] =>
+      held.map((slot, i) => {
+        const figures = slot === undefined ? undefined : figuresOf(slot);
+        return (figures ?? EMPTY).toPoint((first + i) * TIMELINE_BUCKET_MS);
+      });
+    // fromEntries defines own keys, so a model named `__proto__` stays a key like any other.
+    const byModel: Record<string, HfTimelinePoint[]> = Object.fromEntries(
+      [...models].toSorted().map((model) => [model, pointsOf((slot) => slot.byModel.get(model))]),
+    );
+    return {
+      bucketMs: TIMELINE_BUCKET_MS,
+      minutes: count,
+      from: new Date(first * TIMELINE_BUCKET_MS).toISOString(),
+      to: new Date(now).toISOString(),
+      global: pointsOf((slot) => slot.global),
+      byModel,
+      droppedCallCount: this.dropped,
+    };
+  }
+
+  private modelFigures(slot: Slot, model: string): MinuteFigures {
+    let figures = slot.byModel.get(model);
+    if (figures === undefined) {
+      const key = slot.byModel.size - (slot.byModel.has(OTHER) ? 1 : 0) < this.maxModels ? model : OTHER;
+      figures = slot.byModel.get(key);
+      if (figures === undefined) {
+        figures = new MinuteFigures();
+        slot.byModel.set(key, figures);
+      }
+    }
+    return figures;
+  }
+}

@@ -1,0 +1,31 @@
+/** Figures of one minute, as JSON. Money in US dollars, times in milliseconds. */
+export interface HfTimelinePoint {
+  /** ISO 8601 start of the minute. */
+  at: string;
+  callCount: number;
+  textCount: number;
+  errorCount: number;
+  /** Tokens, summed over the calls of the minute where they were measured. */
+  inputTokens: number;
+  outputTokens: number;
+  /** Estimated cost of the priced calls of the minute; null when none was priced. */
+  estimatedCostUsd: number | null;
+  /** 95th percentile of the durations of the minute's calls (within 2 %); null without calls. */
+  p95TimeMs: number | null;
+}
+
+/** What `GET /hf-stats/timeline?minutes=N` answers: the last N minutes, oldest first, the current one last. */
+export interface HfTimeline {
+  /** Length of a point: one minute. */
+  bucketMs: number;
+  /** Number of points in `global` and in each model's list. */
+  minutes: number;
+  /** ISO 8601 start of the first point and end of the last (now). */
+  from: string;
+  to: string;
+  global: HfTimelinePoint[];
+  /** The same points per model seen in the window; past `maxModels` names, the rest count under `"other"`. */
+  byModel: Record<string, HfTimelinePoint[]>;
+  /** Calls that ended before the window the ring still holds (a clock set back): ignored and counted. */
+  droppedCallCount: number;
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { HfCallRecord } from '../stats/hf-call-record.js';
+import {
+  BoundedLabel,
+  genAiOperationName,
+  MAX_ERROR_TYPE_LABELS,
+  MAX_OPERATION_LABELS,
+  SeriesCache,
+} from './call-labels.js';
+
+function call(overrides: Partial<HfCallRecord>): HfCallRecord {
+  return {
+    sessionId: undefined,
+    model: 'm',
+    operation: 'feature-extraction',
+    textCount: 1,
+    characterCount: undefined,
+    durationMs: 1,
+    ok: true,
+    errorType: undefined,
+    endedAt: 0,
+    inputTokens: undefined,
+    outputTokens: undefined,
+    computeTimeMs: undefined,
+    attempts: undefined,
+    costNanoUsd: undefined,
+    ...overrides,
+  };
+}
+
+describe('genAiOperationName', () => {
+  it('maps Hugging Face tasks to the GenAI operation names and keeps the others', () => {
+    expect(genAiOperationName('feature-extraction')).toBe('embeddings');
+    expect(genAiOperationName('featureExtraction')).toBe('embeddings');
+    expect(genAiOperationName('chat-completion')).toBe('chat');
+    expect(genAiOperationName('chatCompletionStream')).toBe('chat');
+    expect(genAiOperationName('text-generation')).toBe('text_completion');
+    expect(genAiOperationName('summarization')).toBe('summarization');
+  });
+});
+
+describe('BoundedLabel', () => {
+  it('keeps the first values and maps later ones to "other"', () => {
+    const label = new BoundedLabel(2);
+    expect(['a', 'b', 'c', 'a', 'd', 'b'].map((value) => label.map(value))).toEqual([
+      'a',
+      'b',
+      'other',
+      'a',
+      'other',
+      'b',
+    ]);
+  });
+});
+
+describe('SeriesCache', () => {
+  it('creates one series per label set and reuses it', () => {
+    const created: string[] = [];
+    const cache = new SeriesCache(10, (labels) => {
+      created.push(JSON.stringify(labels));
+      return labels;
+    });
+    const first = cache.of(call({}));
+    expect(cache.of(call({ sessionId: 'other-session', durationMs: 9 }))).toBe(first);
+    expect(first).toEqual({ operation: 'embeddings', model: 'm', errorType: '' });
+    expect(cache.of(call({ ok: false, errorType: '503' }))).toEqual({
+      operation: 'embeddings',
+      model: 'm',
+      errorType: '503',
+    });
+    expect(cache.of(call({ model: undefined, operation: undefined }))).toEqual({
+      operation: '',
+      model: '',
+      errorType: '',
+    });
+    expect(created).toHaveLength(3);
+  });
+
+  it('bounds every label, whatever the calls', () => {
+    const maxModels = 5;
+    const cache = new SeriesCache(maxModels, (labels) => labels);
+    for (let index = 0; index < 2_000; index += 1) {
+      cache.of(
+        call({
+          model: `model-${index}`,
+          operation: `operation-${index % 97}`,
+          ok: index % 2 === 0,
+          errorType: `Error${index}`,
+          sessionId: `session-${index}`,
+        }),
+      );
+    }
+    expect(cache.size).toBeLessThanOrEqual((maxModels + 1) * (MAX_OPERATION_LABELS + 1) * (MAX_ERROR_TYPE_LABELS + 2));
+    expect(cache.size).toBeGreaterThan(maxModels);
+  });
+});

@@ -1,0 +1,104 @@
+import type { HfCallRecord } from '../stats/hf-call-record.js';
+
+/** The value every label takes once its distinct values are used up. */
+export const OTHER_LABEL = 'other';
+
+/** `gen_ai.provider.name` of every call. */
+export const GEN_AI_PROVIDER = 'huggingface';
+
+/** Distinct operations and error types with series of their own; the rest share `other`. */
+export const MAX_OPERATION_LABELS = 20;
+export const MAX_ERROR_TYPE_LABELS = 20;
+
+/** Hugging Face task names mapped to the `gen_ai.operation.name` values of the GenAI conventions. */
+const GEN_AI_OPERATIONS: ReadonlyMap<string, string> = new Map([
+  ['feature-extraction', 'embeddings'],
+  ['featureextraction', 'embeddings'],
+  ['sentence-similarity', 'embeddings'],
+  ['chat-completion', 'chat'],
+  ['chatcompletion', 'chat'],
+  ['chatcompletionstream', 'chat'],
+  ['conversational', 'chat'],
+  ['text-generation', 'text_completion'],
+  ['textgeneration', 'text_completion'],
+  ['textgenerationstream', 'text_completion'],
+]);
+
+/** The `gen_ai.operation.name` of a call's operation: the convention's name where one exists, else the task name. */
+export function genAiOperationName(operation: string): string {
+  return GEN_AI_OPERATIONS.get(operation.toLowerCase()) ?? operation;
+}
+
+/** Keeps the first `max` distinct values; later ones map to `other`, so a label has at most max + 1 values. */
+export class BoundedLabel {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  map(value: string): string {
+    if (this.seen.has(value)) {
+      return value;
+    }
+    if (this.seen.size < this.max) {
+      this.seen.add(value);
+      return value;
+    }
+    return OTHER_LABEL;
+  }
+}
+
+/** The bounded labels of one call. An empty string stands for "not known" (and, for `errorType`, success). */
+export interface CallLabels {
+  operation: string;
+  model: string;
+  errorType: string;
+}
+
+/**
+ * Finds the series of a call, made once per distinct label set by `create` and then reused, so the
+ * per-call cost is one map lookup. The label sets are bounded (see {@link BoundedLabel}).
+ */
+export class SeriesCache<T> {
+  private readonly operations = new BoundedLabel(MAX_OPERATION_LABELS);
+  private readonly models: BoundedLabel;
+  private readonly errorTypes = new BoundedLabel(MAX_ERROR_TYPE_LABELS);
+  private readonly series = new Map<string, T>();
+
+  constructor(
+    maxModels: number,
+    private readonly create: (labels: CallLabels) => T,
+  ) {
+    this.models = new BoundedLabel(maxModels);
+  }
+
+  /** Distinct label sets seen so far. */
+  get size(): number {
+    return this.series.size;
+  }
+
+  of(call: HfCallRecord): T {
+    const operation = call.operation === undefined ? '' : this.operations.map(genAiOperationName(call.operation));
+    const model = call.model === undefined ? '' : this.models.map(call.model);
+    const errorType = call.ok ? '' : this.errorTypes.map(call.errorType ?? 'Error');
+    const key = `${operation}\u0000${model}\u0000${errorType}`;
+    let found = this.series.get(key);
+    if (found === undefined) {
+      found = this.create({ operation, model, errorType });
+      this.series.set(key, found);
+    }
+    return found;
+  }
+}
+
+/** Duration buckets in seconds advised by the GenAI conventions for `gen_ai.client.operation.duration`. */
+export const DURATION_BUCKETS_SECONDS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/** Token buckets advised by the GenAI conventions for `gen_ai.client.token.usage`. */
+export const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+
+/** Nano-dollars per dollar. */
+export const NANO_USD_PER_USD = 1e9;

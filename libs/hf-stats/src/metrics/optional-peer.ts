@@ -1,0 +1,17 @@
+import { missingPeer } from './metrics.messages.js';
+
+/**
+ * Imports an optional peer dependency at startup, only when an option asks for it. A missing
+ * package fails startup with an error that names the option and the package to install.
+ */
+export async function importOptionalPeer<T>(packageName: string, option: string): Promise<T> {
+  try {
+    return (await import(packageName)) as T;
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw missingPeer(option, packageName, error);
+    }
+    throw error;
+  }
+}

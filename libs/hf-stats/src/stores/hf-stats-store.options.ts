@@ -1,0 +1,119 @@
+import type { Redis } from 'ioredis';
+import { invalidOption } from '../hf-stats.messages.js';
+
+/** Keep the figures in this process only (the default). */
+export interface HfMemoryStoreOptions {
+  type: 'memory';
+}
+
+/**
+ * Share the figures of every replica through Redis (needs the optional peer dependency `ioredis`).
+ * Give either `url` or `client`.
+ */
+export interface HfRedisStoreOptions {
+  type: 'redis';
+  /** `redis://[:password@]host:port[/db]`; the store opens and closes its own connection. */
+  url?: string;
+  /** An ioredis client of the app; the store neither closes it nor changes its options. */
+  client?: Redis;
+  /** Prefix of every key, so that several apps can share one Redis. Default `'hf-stats:'`. */
+  keyPrefix?: string;
+  /** How often buffered figures are written (one round trip each). Default 1000 ms. */
+  flushIntervalMs?: number;
+  /** A session with no activity for this long is deleted from Redis. Default 86400000 (1 day). */
+  sessionRetentionMs?: number;
+  /** Longest wait for one round trip before it is retried (idempotently) at the next flush. Default 2000 ms. */
+  commandTimeoutMs?: number;
+  /** Most recently active sessions read back at each flush, for `listSessions` and `GET /hf-stats`. Default 100. */
+  listedSessions?: number;
+}
+
+/** The `store` option. */
+export type HfStatsStoreOptions = HfMemoryStoreOptions | HfRedisStoreOptions;
+
+/** The Redis store options in force, defaults applied. */
+export interface HfRedisStoreSettings {
+  type: 'redis';
+  url: string | undefined;
+  client: Redis | undefined;
+  keyPrefix: string;
+  flushIntervalMs: number;
+  sessionRetentionMs: number;
+  commandTimeoutMs: number;
+  listedSessions: number;
+}
+
+export type HfStatsStoreSettings = HfMemoryStoreOptions | HfRedisStoreSettings;
+
+const REDIS_KEYS = new Set([
+  'type',
+  'url',
+  'client',
+  'keyPrefix',
+  'flushIntervalMs',
+  'sessionRetentionMs',
+  'commandTimeoutMs',
+  'listedSessions',
+]);
+
+function positiveInteger(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw invalidOption(option, value, 'a positive integer');
+  }
+  return value;
+}
+
+/** Applies the defaults of the `store` option, or throws an error naming the invalid field. */
+export function resolveHfStatsStoreOptions(options: HfStatsStoreOptions | undefined): HfStatsStoreSettings {
+  if (options === undefined) {
+    return { type: 'memory' };
+  }
+  if (options === null || typeof options !== 'object') {
+    throw invalidOption('store', options, "an object { type: 'memory' } or { type: 'redis', url | client, ... }");
+  }
+  if (options.type === 'memory') {
+    return { type: 'memory' };
+  }
+  if (options.type !== 'redis') {
+    throw invalidOption('store.type', (options as { type?: unknown }).type, "'memory' or 'redis'");
+  }
+  for (const key of Object.keys(options)) {
+    if (!REDIS_KEYS.has(key)) {
+      throw invalidOption(
+        `store.${key}`,
+        (options as unknown as Record<string, unknown>)[key],
+        `one of ${[...REDIS_KEYS].join(', ')}`,
+      );
+    }
+  }
+  const { url, client, keyPrefix = 'hf-stats:' } = options;
+  if ((url === undefined) === (client === undefined)) {
+    throw invalidOption(
+      'store',
+      options,
+      'exactly one of store.url (a redis:// URL) or store.client (an ioredis client)',
+    );
+  }
+  if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
+    throw invalidOption('store.url', url, 'a redis:// or rediss:// URL');
+  }
+  if (client !== undefined && (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function')) {
+    throw invalidOption('store.client', client, 'an ioredis client (new Redis(...))');
+  }
+  if (typeof keyPrefix !== 'string' || keyPrefix.length > 200) {
+    throw invalidOption('store.keyPrefix', keyPrefix, 'a string of at most 200 characters');
+  }
+  return {
+    type: 'redis',
+    url,
+    client,
+    keyPrefix,
+    flushIntervalMs: positiveInteger('store.flushIntervalMs', options.flushIntervalMs, 1000),
+    sessionRetentionMs: positiveInteger('store.sessionRetentionMs', options.sessionRetentionMs, 86_400_000),
+    commandTimeoutMs: positiveInteger('store.commandTimeoutMs', options.commandTimeoutMs, 2000),
+    listedSessions: positiveInteger('store.listedSessions', options.listedSessions, 100),
+  };
+}

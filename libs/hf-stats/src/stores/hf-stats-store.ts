@@ -1,0 +1,52 @@
+import type { HfCallRecord } from '../stats/hf-call-record.js';
+import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
+
+/** Hears the session ends a store decided (with a shared store, once per cluster). */
+export type HfSessionEndHandler = (session: HfSessionStats, reason: HfSessionEndReason) => void;
+
+/**
+ * Where the figures that readers see come from. `HfStatsService` always keeps this process's own figures;
+ * a store may replace what the readers see with a wider view (the Redis store: the whole cluster's).
+ *
+ * Every method but `start`, `flush` and `close` is synchronous and must never wait on I/O: `record` runs on
+ * the path of each tracked call. Like `@nestjs/throttler`'s storage, the interface and its injection token
+ * share one name.
+ */
+export interface HfStatsStore {
+  /** `'memory'` (this process only) or `'redis'` (shared by every replica). */
+  readonly type: 'memory' | 'redis';
+  /** True while the figures shown miss other replicas' latest ones (the shared store is unreachable). */
+  readonly partial: boolean;
+  /** Whether session ends are decided by the store (once per cluster) rather than by each process. */
+  readonly sharedSessions: boolean;
+  /** Starts background work (the Redis store's flush timer); `onSessionEnd` hears the ends it decides. */
+  start(onSessionEnd: HfSessionEndHandler): void;
+  /** Folds one finished call. Synchronous, no I/O. */
+  record(call: HfCallRecord): void;
+  /** Marks a session as used now (a session started by `runInSession` before any call). */
+  touchSession(sessionId: string, now: number): void;
+  /** A session ended on this process (`endSession`, `runInSession`, idle, shutdown). */
+  endSession(sessionId: string, reason: HfSessionEndReason, now: number): void;
+  /** Global figures to show, or undefined to show this process's own. */
+  globalStats(): HfStats | undefined;
+  /**
+   * One session's figures to show: `null` to show this process's own; undefined when the store knows no
+   * such session.
+   */
+  sessionStats(sessionId: string): HfSessionStats | undefined | null;
+  /** Sessions to list, active first then ended, most recently active first; undefined to list this process's. */
+  listSessions(activeOnly: boolean): HfSessionStats[] | undefined;
+  /** Number of active sessions, or undefined to count this process's. */
+  activeSessionCount(): number | undefined;
+  /** New sessions the store could not keep apart (its bound was reached): counted in the global figures only. */
+  readonly sessionOverflowCount: number;
+  /** Forgets what this process has buffered and cached (shared figures stay in the shared store). */
+  reset(): void;
+  /** Writes what is buffered now and refreshes the shared view. Never rejects. */
+  flush(): Promise<void>;
+  /** Last flush, then releases connections the store opened itself. Never rejects. */
+  close(): Promise<void>;
+}
+
+/** Injection token of the {@link HfStatsStore} in use. */
+export const HfStatsStore = Symbol('nestjs-hf-stats:HfStatsStore');

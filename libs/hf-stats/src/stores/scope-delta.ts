@@ -1,0 +1,220 @@
+import type { HfCallRecord } from '../stats/hf-call-record.js';
+import type { HfModelStats, HfStats } from '../stats/hf-stats.interfaces.js';
+import { LatencyHistogram } from '../stats/latency-histogram.js';
+import { OTHER, StatsAccumulator, UNKNOWN_MODEL } from '../stats/stats-accumulator.js';
+
+/** Distinct error types or status codes kept per scope, as in `StatsAccumulator`. */
+const MAX_COUNTER_KEYS = 32;
+
+/** Additive integer figures of a `StatsAccumulator`, stored with HINCRBY. */
+const INTEGER_FIELDS = [
+  'callCount',
+  'textCount',
+  'characterCount',
+  'errorCount',
+  'inputTokens',
+  'outputTokens',
+  'tokensUnmeasuredCount',
+  'attemptCount',
+  'rateLimitedCount',
+  'invalidHeaderCount',
+  'costNanoUsd',
+  'pricedCallCount',
+] as const;
+
+/** Additive fractional figures, stored with HINCRBYFLOAT. */
+const FLOAT_FIELDS = ['totalTimeMs', 'computeTimeMs'] as const;
+
+/** One hash field update of a flush: `i` HINCRBY, `f` HINCRBYFLOAT, `<` keep the minimum, `>` keep the maximum. */
+export type FieldOp = 'i' | 'f' | '<' | '>';
+
+function incrementBounded(counters: Map<string, number>, key: string, by: number): void {
+  const current = counters.get(key);
+  if (current !== undefined) {
+    counters.set(key, current + by);
+  } else if (counters.size < MAX_COUNTER_KEYS) {
+    counters.set(key, by);
+  } else {
+    counters.set(OTHER, (counters.get(OTHER) ?? 0) + by);
+  }
+}
+
+/** Adds every figure of `source` to `target`, as if its calls had been added there. */
+export function mergeStats(target: StatsAccumulator, source: StatsAccumulator): void {
+  if (source.callCount === 0 && source.latency.count === 0) {
+    return;
+  }
+  for (const field of INTEGER_FIELDS) {
+    target[field] += source[field];
+  }
+  for (const field of FLOAT_FIELDS) {
+    target[field] += source[field];
+  }
+  for (const [key, count] of source.errors ?? []) {
+    incrementBounded((target.errors ??= new Map()), key, count);
+  }
+  for (const [key, count] of source.statusCodes ?? []) {
+    incrementBounded((target.statusCodes ??= new Map()), key, count);
+  }
+  target.minTimeMs = Math.min(target.minTimeMs, source.minTimeMs);
+  target.maxTimeMs = Math.max(target.maxTimeMs, source.maxTimeMs);
+  target.latency.merge(source.latency);
+  if (source.firstCallAt !== 0 && (target.firstCallAt === 0 || source.firstCallAt < target.firstCallAt)) {
+    target.firstCallAt = source.firstCallAt;
+  }
+  target.lastCallAt = Math.max(target.lastCallAt, source.lastCallAt);
+}
+
+/**
+ * Figures of one scope (global, or one session) in a form that can be merged, written to a Redis hash as
+ * increments and read back: a total and one `StatsAccumulator` per model (bounded like `ScopeAccumulator`).
+ */
+export class ScopeDelta {
+  readonly total = new StatsAccumulator();
+  readonly byModel = new Map<string, StatsAccumulator>();
+
+  constructor(private readonly maxModels: number) {}
+
+  get isEmpty(): boolean {
+    return this.total.callCount === 0;
+  }
+
+  /** Folds one call. Allocates only for a model not seen before in this delta. */
+  add(call: HfCallRecord): void {
+    this.total.add(call);
+    this.model(call.model ?? UNKNOWN_MODEL).add(call);
+  }
+
+  merge(other: ScopeDelta): this {
+    mergeStats(this.total, other.total);
+    for (const [name, stats] of other.byModel) {
+      mergeStats(this.model(name), stats);
+    }
+    return this;
+  }
+
+  /** The figures as `GET /hf-stats` shows them. */
+  toJSON(budgetRejectedCount = 0): HfStats {
+    const byModel: Record<string, HfModelStats> = {};
+    for (const [name, stats] of this.byModel) {
+      byModel[name] = stats.toJSON();
+    }
+    return { ...this.total.toJSON(), byModel, budgetRejectedCount };
+  }
+
+  /** Appends the hash updates that add this delta to a stored scope: `op, field, value` triples. */
+  writeOps(out: string[]): void {
+    writeStatsOps('t', this.total, out);
+    for (const [name, stats] of this.byModel) {
+      writeStatsOps(`m:${encodeURIComponent(name)}`, stats, out);
+    }
+  }
+
+  /** Rebuilds a scope from the fields of a stored hash (fields it does not know are ignored). */
+  static fromHash(fields: Record<string, string>, maxModels: number): ScopeDelta {
+    const delta = new ScopeDelta(maxModels);
+    const histograms = new Map<StatsAccumulator, Array<[number, number]>>();
+    for (const [field, raw] of Object.entries(fields)) {
+      const bar = field.indexOf('|');
+      if (bar < 0) {
+        continue;
+      }
+      const scope = field.slice(0, bar);
+      const name = field.slice(bar + 1);
+      let stats: StatsAccumulator;
+      if (scope === 't') {
+        stats = delta.total;
+      } else if (scope.startsWith('m:')) {
+        stats = delta.model(decodeURIComponent(scope.slice(2)));
+      } else {
+        continue;
+      }
+      readField(stats, name, Number(raw), histograms);
+    }
+    for (const [stats, buckets] of histograms) {
+      stats.latency.merge(LatencyHistogram.fromBuckets(buckets));
+    }
+    return delta;
+  }
+
+  private model(name: string): StatsAccumulator {
+    let stats = this.byModel.get(name);
+    if (stats === undefined) {
+      const ownCount = this.byModel.size - (this.byModel.has(OTHER) ? 1 : 0);
+      const key = ownCount < this.maxModels ? name : OTHER;
+      stats = this.byModel.get(key);
+      if (stats === undefined) {
+        stats = new StatsAccumulator();
+        this.byModel.set(key, stats);
+      }
+    }
+    return stats;
+  }
+}
+
+function writeStatsOps(scope: string, stats: StatsAccumulator, out: string[]): void {
+  if (stats.callCount === 0) {
+    return;
+  }
+  for (const field of INTEGER_FIELDS) {
+    if (stats[field] !== 0) {
+      out.push('i', `${scope}|${field}`, String(stats[field]));
+    }
+  }
+  for (const field of FLOAT_FIELDS) {
+    if (stats[field] !== 0) {
+      out.push('f', `${scope}|${field}`, String(stats[field]));
+    }
+  }
+  out.push('<', `${scope}|minTimeMs`, String(stats.minTimeMs), '>', `${scope}|maxTimeMs`, String(stats.maxTimeMs));
+  out.push(
+    '<',
+    `${scope}|firstCallAt`,
+    String(stats.firstCallAt),
+    '>',
+    `${scope}|lastCallAt`,
+    String(stats.lastCallAt),
+  );
+  for (const [key, count] of stats.errors ?? []) {
+    out.push('i', `${scope}|e:${encodeURIComponent(key)}`, String(count));
+  }
+  for (const [key, count] of stats.statusCodes ?? []) {
+    out.push('i', `${scope}|s:${encodeURIComponent(key)}`, String(count));
+  }
+  for (const [index, count] of stats.latency.toBuckets()) {
+    out.push('i', `${scope}|h:${index}`, String(count));
+  }
+}
+
+function readField(
+  stats: StatsAccumulator,
+  name: string,
+  value: number,
+  histograms: Map<StatsAccumulator, Array<[number, number]>>,
+): void {
+  if (!Number.isFinite(value)) {
+    return;
+  }
+  if ((INTEGER_FIELDS as readonly string[]).includes(name) || (FLOAT_FIELDS as readonly string[]).includes(name)) {
+    stats[name as (typeof INTEGER_FIELDS)[number]] += value;
+  } else if (name === 'minTimeMs') {
+    stats.minTimeMs = Math.min(stats.minTimeMs, value);
+  } else if (name === 'maxTimeMs') {
+    stats.maxTimeMs = Math.max(stats.maxTimeMs, value);
+  } else if (name === 'firstCallAt') {
+    stats.firstCallAt = value;
+  } else if (name === 'lastCallAt') {
+    stats.lastCallAt = value;
+  } else if (name.startsWith('e:')) {
+    incrementBounded((stats.errors ??= new Map()), decodeURIComponent(name.slice(2)), value);
+  } else if (name.startsWith('s:')) {
+    incrementBounded((stats.statusCodes ??= new Map()), decodeURIComponent(name.slice(2)), value);
+  } else if (name.startsWith('h:')) {
+    let buckets = histograms.get(stats);
+    if (buckets === undefined) {
+      buckets = [];
+      histograms.set(stats, buckets);
+    }
+    buckets.push([Number(name.slice(2)), value]);
+  }
+}

@@ -1,0 +1,205 @@
+import type { INestApplication } from '@nestjs/common';
+import type { HfStatsSnapshot } from 'nestjs-hf-stats';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startHfSimulator, type HfSimulator } from '../src/simulator/hf-simulator.js';
+import { createApp } from './fixtures/create-app.js';
+import { createDashboardAppModule } from './fixtures/dashboard/dashboard-app.js';
+import { browserSkipReason, launchChromium } from './fixtures/dashboard/browser.js';
+
+const OUTPUT_DIR = resolve(import.meta.dirname, '..', 'test-output');
+/** Shown as text, or it would set `window.__pwned`. */
+const HOSTILE_MODEL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+
+const skipReason = browserSkipReason();
+if (skipReason !== undefined) {
+  console.warn(`dashboard-browser.e2e-spec.ts skipped: ${skipReason}`);
+}
+
+interface OpenedPage {
+  page: Page;
+  /** Console errors, page errors and failed requests, CSP violations included. */
+  problems: string[];
+}
+
+/** One tracked call through the fixture app's route. */
+async function embed(url: string, sessionId: string | undefined, model: string, texts: string[]): Promise<void> {
+  const post = request(url).post('/embed');
+  if (sessionId !== undefined) {
+    post.set('x-session-id', sessionId);
+  }
+  await post.send({ model, texts }).expect(200);
+}
+
+describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', () => {
+  let simulator: HfSimulator;
+  let browser: Browser;
+  let app: INestApplication | undefined;
+  let opened: OpenedPage | undefined;
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    [simulator, browser] = await Promise.all([startHfSimulator({ latencyMs: 0 }), launchChromium()]);
+  });
+  afterAll(async () => {
+    await Promise.all([browser?.close(), simulator?.close()]);
+  });
+  afterEach(async () => {
+    await opened?.page.close();
+    opened = undefined;
+    await app?.close();
+    app = undefined;
+  });
+
+  const open = async (url: string, { fakeClock = false } = {}): Promise<OpenedPage> => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    if (fakeClock) {
+      // The page's 5 s refresh timer runs on this clock: the spec moves it, instead of waiting.
+      await page.clock.install();
+    }
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') {
+        problems.push(`console ${message.type()}: ${message.text()}`);
+      }
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('requestfailed', (failed) => problems.push(`request failed: ${failed.url()}`));
+    opened = { page, problems };
+    const response = await page.goto(`${url}/hf-stats/dashboard`);
+    expect(response?.status()).toBe(200);
+    // The script marks each refresh it rendered.
+    await page.waitForSelector('body[data-loaded]');
+    return opened;
+  };
+
+  it('shows the figures of GET /hf-stats, sorts and filters sessions, and keeps a hostile model name as text', async () => {
+    app = await createApp(createDashboardAppModule(simulator.url), 'express');
+    const url = await app.getUrl();
+    // Known traffic: three sessions of different sizes, a failure, a call without a session, a hostile model name.
+    for (let i = 0; i < 5; i += 1) {
+      await embed(url, 'alpha', 'BAAI/bge-small-en-v1.5', ['a', 'b', 'c']);
+    }
+    await embed(url, 'beta', 'BAAI/bge-small-en-v1.5', ['x']);
+    await embed(url, 'beta', 'sentence-transformers/all-MiniLM-L6-v2', ['[fail:500]']);
+    for (let i = 0; i < 3; i += 1) {
+      await embed(url, 'gamma', 'sentence-transformers/all-MiniLM-L6-v2', ['y', 'z']);
+    }
+    await embed(url, 'delta', HOSTILE_MODEL, ['q']);
+    await embed(url, undefined, 'BAAI/bge-small-en-v1.5', ['no session']);
+    const snapshot = (await request(url).get('/hf-stats').expect(200)).body as HfStatsSnapshot;
+    expect(snapshot.global.callCount).toBe(12);
+    expect(snapshot.global.textCount).toBe(15 + 2 + 6 + 1 + 1);
+
+    const { page, problems } = await open(url);
+
+    // Headline figures: the raw value of each card is the JSON's.
+    const figure = (name: string) => page.getAttribute(`[data-figure="${name}"]`, 'data-value');
+    const { global } = snapshot;
+    expect(await figure('calls')).toBe(String(global.callCount));
+    expect(await figure('texts')).toBe(String(global.textCount));
+    expect(await figure('tokens')).toBe(String(global.inputTokens + global.outputTokens));
+    expect(await figure('errors')).toBe(String(global.errorCount));
+    expect(await figure('cost')).toBe(String(global.estimatedCostUsd));
+    expect(await figure('p95')).toBe(String(global.p95TimeMs));
+    expect(await page.textContent('[data-figure="calls"]')).toBe('12');
+    expect(await page.textContent('[data-figure="errors"]')).toBe('1');
+    expect(await page.isHidden('#empty')).toBe(true);
+    // The charts have bars: the calls of this minute.
+    expect(await page.locator('#chart-calls rect.bar-calls').count()).toBeGreaterThan(0);
+    expect(await page.locator('#chart-calls rect.bar-errors').count()).toBeGreaterThan(0);
+
+    // Sessions: one row each, active first (all are active here).
+    const ids = () =>
+      page.locator('#sessions tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session')));
+    expect(new Set(await ids())).toEqual(new Set(snapshot.sessions.map((session) => session.sessionId)));
+    expect(await ids()).toHaveLength(snapshot.sessions.length);
+    await page.click('button[data-sort="callCount"]');
+    expect(await ids()).toEqual(['alpha', 'gamma', 'beta', 'delta']);
+    expect(await page.getAttribute('button[data-sort="callCount"]', 'aria-sort')).toBe('descending');
+    await page.click('button[data-sort="callCount"]');
+    expect(await ids()).toEqual(['delta', 'beta', 'gamma', 'alpha']);
+    await page.click('button[data-sort="textCount"]');
+    expect(await ids()).toEqual(['alpha', 'gamma', 'beta', 'delta']);
+    await page.fill('#filter', 'MiniLM');
+    expect(await ids()).toEqual(['gamma', 'beta']);
+    await page.fill('#filter', 'alp');
+    expect(await ids()).toEqual(['alpha']);
+    await page.fill('#filter', 'nobody');
+    expect(await ids()).toEqual([]);
+    expect(await page.isVisible('#sessions-empty')).toBe(true);
+    await page.fill('#filter', '');
+
+    // A click opens the session's figures and per-model split.
+    await page.click('#sessions tbody tr[data-session="beta"]');
+    expect(await page.textContent('#detail-id')).toBe('beta');
+    const detailModels = await page.locator('#detail-models tbody td:first-child').allTextContents();
+    expect(detailModels.toSorted()).toEqual(
+      Object.keys(snapshot.sessions.find((s) => s.sessionId === 'beta')!.byModel).toSorted(),
+    );
+
+    // The hostile model name is text: in the table as typed, no element made of it, nothing run.
+    const models = await page.locator('#models tbody td:first-child').allTextContents();
+    expect(models).toContain(HOSTILE_MODEL);
+    expect(await page.locator('#models img, #models script, img').count()).toBe(0);
+    expect(await page.evaluate(() => Reflect.get(globalThis, '__pwned'))).toBeUndefined();
+    expect(await page.locator('#errors tbody td').first().textContent()).toBe('failed: 500');
+
+    await page.screenshot({ path: resolve(OUTPUT_DIR, 'dashboard.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a clear empty state before any call, without a broken chart', async () => {
+    app = await createApp(createDashboardAppModule(simulator.url), 'express');
+    const { page, problems } = await open(await app.getUrl());
+    expect(await page.isVisible('#empty')).toBe(true);
+    expect(await page.textContent('#empty')).toContain('No Hugging Face calls recorded yet');
+    expect(await page.textContent('[data-figure="calls"]')).toBe('0');
+    expect(await page.textContent('[data-figure="p95"]')).toBe('–');
+    for (const chart of ['#chart-calls', '#chart-p95', '#chart-cost']) {
+      expect(await page.textContent(`${chart} .nodata`)).toBe('No calls in the last 60 minutes');
+      expect(await page.locator(`${chart} rect, ${chart} path`).count()).toBe(0);
+    }
+    expect(await page.textContent('#session-count')).toBe('(none yet)');
+    await page.screenshot({ path: resolve(OUTPUT_DIR, 'dashboard-empty.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('refreshes every 5 s, and says so on the page when a refresh is refused', async () => {
+    app = await createApp(createDashboardAppModule(simulator.url), 'express');
+    const url = await app.getUrl();
+    const { page, problems } = await open(url, { fakeClock: true });
+    expect(await page.textContent('[data-figure="calls"]')).toBe('0');
+    await embed(url, 'late', 'm', ['a', 'b']);
+    await page.clock.runFor(5_000);
+    await page.waitForSelector('[data-figure="calls"][data-value="1"]');
+    expect(await page.textContent('[data-figure="texts"]')).toBe('2');
+
+    await page.route('**/hf-stats/timeline*', (route) => route.fulfill({ status: 403, body: '{}' }));
+    await page.clock.runFor(5_000);
+    await page.waitForSelector('#status.error');
+    expect(await page.textContent('#status')).toMatch(/^Cannot refresh: HTTP 403 from \/hf-stats\/timeline/);
+    // The last figures stay on screen.
+    expect(await page.textContent('[data-figure="calls"]')).toBe('1');
+    expect(problems).toEqual([
+      'console error: Failed to load resource: the server responded with a status of 403 (Forbidden)',
+    ]);
+  });
+
+  it('runs no inline script injected into the page: its CSP refuses it', async () => {
+    app = await createApp(createDashboardAppModule(simulator.url), 'express');
+    const { page, problems } = await open(await app.getUrl());
+    // A string, evaluated in the page: the specs compile without the DOM types.
+    const ran = await page.evaluate(`(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__inline = 1';
+      document.body.appendChild(script);
+      return window.__inline;
+    })()`);
+    expect(ran).toBeUndefined();
+    expect(problems.some((problem) => problem.includes('Content Security Policy'))).toBe(true);
+  });
+});
