@@ -1,28 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import { TIMELINE_BUCKET_MS, TimelineRing } from './timeline-ring.js';
+import { callRecord } from '../stats/call-record.fixture.js';
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 /** A call that ends now (the fake clock). */
 function call(overrides: Partial<HfCallRecord> = {}): HfCallRecord {
-  return {
-    sessionId: undefined,
-    model: 'm',
-    operation: undefined,
-    textCount: 1,
-    characterCount: undefined,
-    durationMs: 100,
-    ok: true,
-    errorType: undefined,
-    endedAt: Date.now(),
-    inputTokens: undefined,
-    outputTokens: undefined,
-    computeTimeMs: undefined,
-    attempts: undefined,
-    costNanoUsd: undefined,
-    ...overrides,
-  };
+  return callRecord({ model: 'm', durationMs: 100, endedAt: Date.now(), ...overrides });
 }
 
 describe('TimelineRing', () => {

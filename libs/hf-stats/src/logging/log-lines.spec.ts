@@ -3,27 +3,20 @@ import { describe, expect, it } from 'vitest';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { callLogEntry, formatLogEntry, sessionEndLogEntry, summaryLogEntry } from './log-lines.js';
+import { callRecord } from '../stats/call-record.fixture.js';
 
 const ENDED_AT = Date.parse('2030-01-15T12:00:00.000Z');
 
 function call(overrides: Partial<HfCallRecord> = {}): HfCallRecord {
-  return {
+  return callRecord({
     sessionId: 's-1',
     model: 'BAAI/bge-small-en-v1.5',
     operation: 'feature-extraction',
     textCount: 3,
     durationMs: 12.34567,
-    ok: true,
-    errorType: undefined,
     endedAt: ENDED_AT,
-    characterCount: undefined,
-    inputTokens: undefined,
-    outputTokens: undefined,
-    computeTimeMs: undefined,
-    attempts: undefined,
-    costNanoUsd: undefined,
     ...overrides,
-  };
+  });
 }
 
 // Only the fields these tests read; the rest of HfSessionStats passes through untouched.

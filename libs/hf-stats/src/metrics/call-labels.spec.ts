@@ -7,25 +7,10 @@ import {
   MAX_OPERATION_LABELS,
   SeriesCache,
 } from './call-labels.js';
+import { callRecord } from '../stats/call-record.fixture.js';
 
-function call(overrides: Partial<HfCallRecord>): HfCallRecord {
-  return {
-    sessionId: undefined,
-    model: 'm',
-    operation: 'feature-extraction',
-    textCount: 1,
-    characterCount: undefined,
-    durationMs: 1,
-    ok: true,
-    errorType: undefined,
-    endedAt: 0,
-    inputTokens: undefined,
-    outputTokens: undefined,
-    computeTimeMs: undefined,
-    attempts: undefined,
-    costNanoUsd: undefined,
-    ...overrides,
-  };
+function call(overrides: Partial<HfCallRecord> = {}): HfCallRecord {
+  return callRecord({ model: 'm', operation: 'feature-extraction', durationMs: 1, ...overrides });
 }
 
 describe('genAiOperationName', () => {

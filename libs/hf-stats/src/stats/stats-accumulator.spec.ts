@@ -2,25 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { HfCallRecord } from './hf-call-record.js';
 import { errorTypeOf } from './hf-call-record.js';
 import { ScopeAccumulator, StatsAccumulator } from './stats-accumulator.js';
+import { callRecord } from './call-record.fixture.js';
 
-function call(overrides: Partial<HfCallRecord>): HfCallRecord {
-  return {
-    sessionId: undefined,
-    model: undefined,
-    operation: undefined,
-    textCount: 1,
-    characterCount: undefined,
-    durationMs: 10,
-    ok: true,
-    errorType: undefined,
-    endedAt: Date.UTC(2026, 0, 1),
-    inputTokens: undefined,
-    outputTokens: undefined,
-    computeTimeMs: undefined,
-    attempts: undefined,
-    costNanoUsd: undefined,
-    ...overrides,
-  };
+function call(overrides: Partial<HfCallRecord> = {}): HfCallRecord {
+  return callRecord({ endedAt: Date.UTC(2026, 0, 1), ...overrides });
 }
 
 describe('StatsAccumulator', () => {

@@ -18,7 +18,8 @@ function isoOrNull(epochMs: number): string | null {
   return epochMs === 0 ? null : new Date(epochMs).toISOString();
 }
 
-function increment(counters: Map<string, number>, key: string, by: number): void {
+/** Adds to a counter of a bounded map: past its bound, new keys count under `other`. */
+export function incrementBounded(counters: Map<string, number>, key: string, by: number): void {
   const current = counters.get(key);
   if (current !== undefined) {
     counters.set(key, current + by);
@@ -71,7 +72,7 @@ export class StatsAccumulator {
     }
     if (!call.ok) {
       this.errorCount += 1;
-      increment((this.errors ??= new Map()), call.errorType ?? 'Error', 1);
+      incrementBounded((this.errors ??= new Map()), call.errorType ?? 'Error', 1);
     }
     this.totalTimeMs += call.durationMs;
     if (call.durationMs < this.minTimeMs) {
@@ -92,7 +93,7 @@ export class StatsAccumulator {
       this.attemptCount += attempts.count;
       this.rateLimitedCount += attempts.rateLimitedCount;
       for (const status of attempts.statusCodes) {
-        increment((this.statusCodes ??= new Map()), String(status), 1);
+        incrementBounded((this.statusCodes ??= new Map()), String(status), 1);
       }
       this.invalidHeaderCount += attempts.invalidHeaderCount;
     }

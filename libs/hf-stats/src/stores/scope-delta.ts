@@ -1,10 +1,7 @@
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfModelStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { LatencyHistogram } from '../stats/latency-histogram.js';
-import { OTHER, StatsAccumulator, UNKNOWN_MODEL } from '../stats/stats-accumulator.js';
-
-/** Distinct error types or status codes kept per scope, as in `StatsAccumulator`. */
-const MAX_COUNTER_KEYS = 32;
+import { incrementBounded, OTHER, StatsAccumulator, UNKNOWN_MODEL } from '../stats/stats-accumulator.js';
 
 /** Additive integer figures of a `StatsAccumulator`, stored with HINCRBY. */
 const INTEGER_FIELDS = [
@@ -27,17 +24,6 @@ const FLOAT_FIELDS = ['totalTimeMs', 'computeTimeMs'] as const;
 
 /** One hash field update of a flush: `i` HINCRBY, `f` HINCRBYFLOAT, `<` keep the minimum, `>` keep the maximum. */
 export type FieldOp = 'i' | 'f' | '<' | '>';
-
-function incrementBounded(counters: Map<string, number>, key: string, by: number): void {
-  const current = counters.get(key);
-  if (current !== undefined) {
-    counters.set(key, current + by);
-  } else if (counters.size < MAX_COUNTER_KEYS) {
-    counters.set(key, by);
-  } else {
-    counters.set(OTHER, (counters.get(OTHER) ?? 0) + by);
-  }
-}
 
 /** Adds every figure of `source` to `target`, as if its calls had been added there. */
 export function mergeStats(target: StatsAccumulator, source: StatsAccumulator): void {
