@@ -151,9 +151,9 @@ export class HfStatsService
     if (shared !== undefined) {
       return filter.limit === undefined ? shared : shared.slice(0, Math.max(0, filter.limit));
     }
-    const entries = this.sessions.list(filter.active === true);
-    const limited = filter.limit === undefined ? entries : entries.slice(0, Math.max(0, filter.limit));
-    return limited.map((entry) => entry.toJSON());
+    return this.sessions
+      .list(filter.active === true, filter.limit === undefined ? undefined : Math.max(0, filter.limit))
+      .map((entry) => entry.toJSON());
   }
 
   /** What `GET /hf-stats` answers: global figures, sessions and the module's own counters. */

@@ -81,5 +81,19 @@ describe('SessionRegistry', () => {
     expect(sessions.idleSessionIds(500)).toEqual(['old']);
     expect(sessions.list().map((entry) => entry.sessionId)).toEqual(['new', 'old', 'done']);
     expect(sessions.list(true).map((entry) => entry.sessionId)).toEqual(['new', 'old']);
+    expect(sessions.list(false, 2).map((entry) => entry.sessionId)).toEqual(['new', 'old']);
+    expect(sessions.list(false, 3).map((entry) => entry.sessionId)).toEqual(['new', 'old', 'done']);
+    expect(sessions.list(true, 0)).toEqual([]);
+  });
+
+  it('lists the most recent first with a limit, as a full sort would', () => {
+    const sessions = new SessionRegistry(1000, 5);
+    const times = Array.from({ length: 500 }, (_, i) => (i * 7919) % 1000);
+    times.forEach((at, i) => sessions.touch(`s${i}`, at));
+    const full = sessions.list(true).map((entry) => entry.lastActivityAt);
+    expect(full).toEqual(times.toSorted((a, b) => b - a));
+    for (const limit of [1, 10, 50, 499, 500, 600]) {
+      expect(sessions.list(true, limit).map((entry) => entry.lastActivityAt)).toEqual(full.slice(0, limit));
+    }
   });
 });

@@ -27,7 +27,21 @@ const BYTES_PER_BUCKET = Float64Array.BYTES_PER_ELEMENT;
 // Shared by every empty histogram: its capacity is 0, so the first insert replaces it before any write.
 const NO_BUCKETS = new Float64Array(0);
 
+// One call's duration is recorded in several histograms in a row (its scopes, its models, the
+// timeline): remembering the last bucket saves the logarithm for all but the first.
+let lastValueMs = Number.NaN;
+let lastIndex = 0;
+
 function indexOf(valueMs: number): number {
+  if (valueMs === lastValueMs) {
+    return lastIndex;
+  }
+  lastIndex = bucketIndexOf(valueMs);
+  lastValueMs = valueMs;
+  return lastIndex;
+}
+
+function bucketIndexOf(valueMs: number): number {
   if (valueMs < MIN_VALUE_MS) {
     return ZERO_BUCKET_INDEX;
   }
