@@ -73,6 +73,8 @@ const logLoad = {};
 for (const shape of ['burst', 'yielding']) {
   logLoad[shape] = await child('./log-load.mjs', [shape], ['--expose-gc']);
 }
+step('Redis store');
+const redisStore = await child('./redis.mjs');
 step('HTTP (autocannon)');
 const http = await runHttp();
 
@@ -278,6 +280,32 @@ for (const [shape, label] of [
   row('6 HTTP', '  overhead in CPU per request', pct(cpuOverhead), '< 5 %', yes(cpuOverhead < 5));
 }
 
+if (redisStore.skipped === undefined) {
+  const { perCall: redisCost, rate } = redisStore;
+  const within = redisCost.redisNs <= redisCost.memoryNs * 1.1;
+  row(
+    '7 Redis',
+    'tracked call, memory store / Redis store (median round)',
+    `${ns(redisCost.memoryNs)} / ${ns(redisCost.redisNs)}`,
+    'within noise (10 %)',
+    yes(within),
+  );
+  row(
+    '7 Redis',
+    `round trips/s at ${fmtInt(rate.callsPerSecond)} calls/s over ${rate.seconds} s`,
+    String(rate.roundTripsPerSecond),
+    '<= 1 per flush (1 s)',
+    yes(rate.roundTripsPerSecond <= 1.05),
+  );
+  row(
+    '7 Redis',
+    '  every call in Redis afterwards',
+    yes(rate.exactTotalInRedis && redisCost.everyCallInRedisAfterFlush),
+  );
+} else {
+  row('7 Redis', 'skipped', redisStore.skipped);
+}
+
 const wallS = (performance.now() - started) / 1000;
 const info = machine();
 const header = ['', 'measure', 'value', 'target', 'met'];
@@ -302,7 +330,7 @@ writeFileSync(
     {
       machine: info,
       wallSeconds: wallS,
-      figures: { perCall: figures, throughput, memory, summary, logLoad, httpOverheadPct: httpOverhead },
+      figures: { perCall: figures, throughput, memory, summary, logLoad, httpOverheadPct: httpOverhead, redisStore },
       raw: { perCall, throughput, http },
       table: rows,
     },
