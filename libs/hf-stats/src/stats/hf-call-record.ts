@@ -1,22 +1,16 @@
-/** The HTTP attempts a tracked call made through `createHfStatsFetch`, and what the server said of them. */
-export interface HfCallAttempts {
+import type { HfComputeHeaders } from '../fetch/compute-headers.js';
+
+/**
+ * The HTTP attempts a tracked call made through `createHfStatsFetch`, and what the server said of
+ * them: compute, queue and inference times add up over the attempts; the other headers are the
+ * last response's that had them.
+ */
+export interface HfCallAttempts extends HfComputeHeaders {
   count: number;
   /** Responses with status 429. */
   rateLimitedCount: number;
   /** One status per attempt that got a response, in order. */
   statusCodes: number[];
-  /** `x-request-id` of the last response that had one. */
-  requestId: string | undefined;
-  /** Sum over the attempts of `x-compute-time`, in milliseconds. */
-  computeTimeMs: number | undefined;
-  computeCharacters: number | undefined;
-  computeTokens: number | undefined;
-  promptTokens: number | undefined;
-  generatedTokens: number | undefined;
-  queueTimeMs: number | undefined;
-  inferenceTimeMs: number | undefined;
-  /** Compute headers that were present but not numbers: ignored and counted. */
-  invalidHeaderCount: number;
 }
 
 /** One finished call, as every call site hands it to the recorder. Times are epoch milliseconds. */
