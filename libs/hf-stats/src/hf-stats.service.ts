@@ -203,7 +203,8 @@ export class HfStatsService
 
   /** The session the current code runs under (from the request or `runInSession`), if any. */
   currentSessionId(): string | undefined {
-    return this.cls.isActive() ? this.cls.get<string | undefined>(SESSION_ID_CLS_KEY) : undefined;
+    // One async-context lookup: without an active context the store is undefined, and so is the id.
+    return this.cls.get<string | undefined>(SESSION_ID_CLS_KEY);
   }
 
   /**

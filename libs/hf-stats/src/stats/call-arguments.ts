@@ -70,6 +70,19 @@ function messageLength(message: unknown): number | undefined {
   return content === undefined || content === null ? 0 : undefined;
 }
 
+/** A list of texts, or a bare list of chat messages; a plain loop, as it runs on every tracked call. */
+function listLength(items: readonly unknown[]): number | undefined {
+  let total = 0;
+  for (const item of items) {
+    const length = typeof item === 'string' ? item.length : messageLength(item);
+    if (length === undefined) {
+      return undefined;
+    }
+    total += length;
+  }
+  return total;
+}
+
 /**
  * Total length of the texts sent, from the same shapes as {@link defaultTextCount}; undefined
  * (unmeasured, not zero) when a text is not a string or the shape is unknown.
@@ -80,8 +93,7 @@ export function defaultCharacterCount(args: readonly unknown[]): number | undefi
     return first.length;
   }
   if (Array.isArray(first)) {
-    // A list of texts, or a bare list of chat messages.
-    return sumLengths(first, (item) => textLength(item) ?? messageLength(item));
+    return listLength(first);
   }
   if (first !== null && typeof first === 'object') {
     const { inputs, messages } = first as { inputs?: unknown; messages?: unknown };
