@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { callLogEntry, formatLogEntry, sessionEndLogEntry, summaryLogEntry } from './log-lines.js';
-import { callRecord } from '../stats/call-record.fixture.js';
+import { callAttempts, callRecord } from '../stats/call-record.fixture.js';
 
 const ENDED_AT = Date.parse('2030-01-15T12:00:00.000Z');
 
@@ -72,20 +72,16 @@ describe('log lines', () => {
         outputTokens: 7,
         computeTimeMs: 4.56789,
         costNanoUsd: 1_500,
-        attempts: {
+        attempts: callAttempts({
           count: 2,
           rateLimitedCount: 1,
           statusCodes: [429, 200],
           requestId: 'req-42',
           computeTimeMs: 4.56789,
           computeCharacters: 120,
-          computeTokens: undefined,
-          promptTokens: undefined,
-          generatedTokens: undefined,
           queueTimeMs: 2,
-          inferenceTimeMs: undefined,
           invalidHeaderCount: 1,
-        },
+        }),
       }),
     );
     expect(entry).toMatchObject({

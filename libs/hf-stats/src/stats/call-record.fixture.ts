@@ -1,4 +1,4 @@
-import type { HfCallRecord } from './hf-call-record.js';
+import { noAttempts, type HfCallAttempts, type HfCallRecord } from './hf-call-record.js';
 
 /** A finished call for specs: one text, 10 ms, ok, nothing else measured, plus `overrides`. */
 export function callRecord(overrides: Partial<HfCallRecord> = {}): HfCallRecord {
@@ -19,4 +19,9 @@ export function callRecord(overrides: Partial<HfCallRecord> = {}): HfCallRecord 
     costNanoUsd: undefined,
     ...overrides,
   };
+}
+
+/** Attempts for specs: none measured, plus `overrides`. */
+export function callAttempts(overrides: Partial<HfCallAttempts> = {}): HfCallAttempts {
+  return { ...noAttempts(), ...overrides };
 }

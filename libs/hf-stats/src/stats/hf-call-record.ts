@@ -13,6 +13,24 @@ export interface HfCallAttempts extends HfComputeHeaders {
   statusCodes: number[];
 }
 
+/** Attempts before the first one: nothing measured yet. */
+export function noAttempts(): HfCallAttempts {
+  return {
+    count: 0,
+    rateLimitedCount: 0,
+    statusCodes: [],
+    requestId: undefined,
+    computeTimeMs: undefined,
+    computeCharacters: undefined,
+    computeTokens: undefined,
+    promptTokens: undefined,
+    generatedTokens: undefined,
+    queueTimeMs: undefined,
+    inferenceTimeMs: undefined,
+    invalidHeaderCount: 0,
+  };
+}
+
 /** One finished call, as every call site hands it to the recorder. Times are epoch milliseconds. */
 export interface HfCallRecord {
   sessionId: string | undefined;

@@ -1,5 +1,5 @@
 import type { HfComputeHeaders } from '../fetch/compute-headers.js';
-import { errorTypeOf, type HfCallAttempts, type HfCallRecord } from './hf-call-record.js';
+import { errorTypeOf, noAttempts, type HfCallAttempts, type HfCallRecord } from './hf-call-record.js';
 import { cleanUsage, openAiUsageOf, type HfTokenUsage } from './usage.js';
 
 /** Where a finished call goes. Implemented by `HfStatsService`; must never throw. */
@@ -59,20 +59,7 @@ export class PendingCall {
 
   /** One HTTP attempt made for this call: its status (undefined when no response came) and headers. */
   recordAttempt(status: number | undefined, headers: HfComputeHeaders | undefined): void {
-    const attempts = (this.attempts ??= {
-      count: 0,
-      rateLimitedCount: 0,
-      statusCodes: [],
-      requestId: undefined,
-      computeTimeMs: undefined,
-      computeCharacters: undefined,
-      computeTokens: undefined,
-      promptTokens: undefined,
-      generatedTokens: undefined,
-      queueTimeMs: undefined,
-      inferenceTimeMs: undefined,
-      invalidHeaderCount: 0,
-    });
+    const attempts = (this.attempts ??= noAttempts());
     attempts.count += 1;
     if (status !== undefined) {
       attempts.statusCodes.push(status);

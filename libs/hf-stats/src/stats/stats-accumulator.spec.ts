@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HfCallRecord } from './hf-call-record.js';
 import { errorTypeOf } from './hf-call-record.js';
 import { ScopeAccumulator, StatsAccumulator } from './stats-accumulator.js';
-import { callRecord } from './call-record.fixture.js';
+import { callAttempts, callRecord } from './call-record.fixture.js';
 
 function call(overrides: Partial<HfCallRecord> = {}): HfCallRecord {
   return callRecord({ endedAt: Date.UTC(2026, 0, 1), ...overrides });
@@ -52,20 +52,14 @@ describe('StatsAccumulator', () => {
         errorType: '503',
         endedAt: t0 + 1000,
         computeTimeMs: 40,
-        attempts: {
+        attempts: callAttempts({
           count: 3,
           rateLimitedCount: 1,
           statusCodes: [429, 503, 503],
           requestId: 'r',
           computeTimeMs: 40,
-          computeCharacters: undefined,
-          computeTokens: undefined,
-          promptTokens: undefined,
-          generatedTokens: undefined,
-          queueTimeMs: undefined,
-          inferenceTimeMs: undefined,
           invalidHeaderCount: 2,
-        },
+        }),
       }),
     );
     stats.add(

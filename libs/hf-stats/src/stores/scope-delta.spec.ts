@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import { ScopeAccumulator } from '../stats/stats-accumulator.js';
 import { ScopeDelta } from './scope-delta.js';
+import { callAttempts } from '../stats/call-record.fixture.js';
 
 function call(index: number): HfCallRecord {
   const ok = index % 5 !== 0;
@@ -18,20 +19,12 @@ function call(index: number): HfCallRecord {
     inputTokens: index % 4 === 0 ? undefined : index,
     outputTokens: index % 4 === 0 ? undefined : 1,
     computeTimeMs: undefined,
-    attempts: {
+    attempts: callAttempts({
       count: 1 + (index % 2),
       rateLimitedCount: index % 2,
       statusCodes: index % 2 === 0 ? [200] : [429, 200],
-      requestId: undefined,
-      computeTimeMs: undefined,
-      computeCharacters: undefined,
-      computeTokens: undefined,
-      promptTokens: undefined,
-      generatedTokens: undefined,
-      queueTimeMs: undefined,
-      inferenceTimeMs: undefined,
       invalidHeaderCount: index % 7 === 0 ? 1 : 0,
-    },
+    }),
     costNanoUsd: index % 2 === 0 ? 17 : undefined,
   };
 }
