@@ -157,8 +157,8 @@ export class HfStatsService
   }
 
   /** What `GET /hf-stats` answers: global figures, sessions and the module's own counters. */
-  getSnapshot(): HfStatsSnapshot & { partial?: boolean } {
-    const snapshot: HfStatsSnapshot & { partial?: boolean } = {
+  getSnapshot(): HfStatsSnapshot {
+    const snapshot: HfStatsSnapshot = {
       global: this.getGlobalStats(),
       sessions: this.listSessions(),
       rejectedSessionIdCount: this.rejectedSessionIdCount,

@@ -32,6 +32,7 @@ export type { HfCallLogEntry, HfSessionEndLogEntry, HfStatsLogEntry, HfSummaryLo
 export { HfStatsStore, type HfSessionEndHandler } from './stores/hf-stats-store.js';
 export type {
   HfMemoryStoreOptions,
+  HfRedisClient,
   HfRedisStoreOptions,
   HfStatsStoreOptions,
 } from './stores/hf-stats-store.options.js';

@@ -78,6 +78,11 @@ export interface HfStatsSnapshot {
   untrackedAttemptCount: number;
   /** Statistics steps that failed (for example a `texts` function that threw) without affecting the call. */
   internalErrorCount: number;
+  /**
+   * Shared stores only (Redis): `true` while the store can't be reached, so the figures miss the other
+   * replicas' latest ones. Absent with the memory store.
+   */
+  partial?: boolean;
 }
 
 /** A call recorded by hand with `HfStatsService.record()`. */

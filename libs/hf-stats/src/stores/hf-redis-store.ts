@@ -5,7 +5,7 @@ import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { redisUnreachable, redisReachable } from '../hf-stats.messages.js';
 import type { HfSessionEndHandler, HfStatsStore } from './hf-stats-store.js';
-import type { HfRedisStoreSettings } from './hf-stats-store.options.js';
+import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
 import { FLUSH_SCRIPT } from './redis-scripts.js';
 import { ScopeDelta } from './scope-delta.js';
 
@@ -100,7 +100,7 @@ export class HfRedisStore implements HfStatsStore {
   private flushSeq = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: HfRedisClient,
     private readonly settings: HfRedisStoreSettings,
     private readonly limits: { maxModels: number; maxSessions: number; sessionIdleTimeoutMs: number },
     /** Whether the store opened the connection itself, and so closes it. */

@@ -1,5 +1,20 @@
-import type { Redis } from 'ioredis';
 import { invalidOption } from '../hf-stats.messages.js';
+
+/**
+ * The members of a Redis client that the Redis store uses, so that the public types don't need ioredis
+ * installed. An ioredis `Redis` (versions 5 and 6) has them all: pass one of your app's clients as it is.
+ */
+export interface HfRedisClient {
+  /** `'ready'` once connected; the store waits for the `ready` event otherwise. */
+  readonly status: string;
+  evalsha(sha1: string, numkeys: number, ...args: string[]): Promise<unknown>;
+  script(subcommand: 'LOAD', script: string): Promise<unknown>;
+  once(event: 'ready', listener: () => void): unknown;
+  /** Used only on a connection the store opened itself (`url`), never on yours. */
+  quit(): Promise<unknown>;
+  /** Used only on a connection the store opened itself (`url`), never on yours. */
+  disconnect(): void;
+}
 
 /** Keep the figures in this process only (the default). */
 export interface HfMemoryStoreOptions {
@@ -14,8 +29,8 @@ export interface HfRedisStoreOptions {
   type: 'redis';
   /** `redis://[:password@]host:port[/db]`; the store opens and closes its own connection. */
   url?: string;
-  /** An ioredis client of the app; the store neither closes it nor changes its options. */
-  client?: Redis;
+  /** An ioredis client of the app (any {@link HfRedisClient}); the store neither closes it nor changes its options. */
+  client?: HfRedisClient;
   /** Prefix of every key, so that several apps can share one Redis. Default `'hf-stats:'`. */
   keyPrefix?: string;
   /** How often buffered figures are written (one round trip each). Default 1000 ms. */
@@ -35,7 +50,7 @@ export type HfStatsStoreOptions = HfMemoryStoreOptions | HfRedisStoreOptions;
 export interface HfRedisStoreSettings {
   type: 'redis';
   url: string | undefined;
-  client: Redis | undefined;
+  client: HfRedisClient | undefined;
   keyPrefix: string;
   flushIntervalMs: number;
   sessionRetentionMs: number;
