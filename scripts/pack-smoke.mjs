@@ -1,87 +1,115 @@
-// Installs the packed library into a fresh app outside this repository, as a user would, and checks
-// that it loads from ESM and from CommonJS and gives exact per-session figures over HTTP.
-// Run after `npm run build`: `npm run test:pack`.
+// Checks the packed library the way a user and the ecosystem's tools meet it. Run after `npm run build`:
+// `npm run test:pack`.
+// 1. the tarball holds every built module, its types, README, LICENSE, and nothing else (no specs, no sources);
+// 2. publint and arethetypeswrong (node16 ESM, node16 CommonJS, bundler) accept it;
+// 3. installed into a fresh app outside this repository, without the optional peers, it loads from ESM and
+//    CommonJS and gives exact per-session figures over HTTP;
+// 4. a TypeScript consumer compiles against its types with `--strict` and `skipLibCheck: false`.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runtimeAppSource } from './pack-smoke/runtime-app.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const lib = join(root, 'libs/hf-stats');
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
+const rootPackage = readJson(join(root, 'package.json'));
+const libPackage = readJson(join(lib, 'package.json'));
 const versionOf = (name) => rootPackage.dependencies[name] ?? rootPackage.devDependencies[name];
-// The same app in both module systems; decorators applied as TypeScript emits them.
-const appSource = (load) => `${load}
-const { Controller, Get, Injectable, Module } = common;
-const { NestFactory } = core;
-const { HfStatsModule, TrackHFCall } = hfStats;
-// What TypeScript's __decorate does for a method: decorate its descriptor, then define it.
-const decorateMethod = (decorators, proto, key) =>
-  Object.defineProperty(proto, key, Reflect.decorate(decorators, proto, key, Object.getOwnPropertyDescriptor(proto, key)));
-
-class Embeddings {
-  async embed(request) { await new Promise((r) => setTimeout(r, 1)); return request.inputs.map(() => [0]); }
-}
-decorateMethod([TrackHFCall({ operation: 'feature-extraction' })], Embeddings.prototype, 'embed');
-Reflect.decorate([Injectable()], Embeddings);
-
-class EmbedController {
-  constructor(embeddings) { this.embeddings = embeddings; }
-  embed() { return this.embeddings.embed({ model: 'm', inputs: ['a', 'b', 'c'] }); }
-}
-decorateMethod([Get()], EmbedController.prototype, 'embed');
-Reflect.decorate([Controller('embed'), Reflect.metadata('design:paramtypes', [Embeddings])], EmbedController);
-
-class AppModule {}
-Reflect.decorate([Module({ imports: [HfStatsModule.forRoot()], controllers: [EmbedController], providers: [Embeddings] })], AppModule);
-
-const app = await NestFactory.create(AppModule, { logger: false });
-await app.listen(0, '127.0.0.1');
-const url = await app.getUrl();
-for (const [session, times] of [['alpha', 3], ['beta', 2]]) {
-  for (let i = 0; i < times; i += 1) {
-    const response = await fetch(url + '/embed', { headers: { 'x-session-id': session } });
-    if (!response.ok) throw new Error('embed answered ' + response.status);
-  }
-}
-await fetch(url + '/embed');
-const stats = await (await fetch(url + '/hf-stats')).json();
-const byId = Object.fromEntries(stats.sessions.map((s) => [s.sessionId, s]));
-const ok = stats.global.callCount === 6 && stats.global.textCount === 18 && byId.alpha?.callCount === 3 && byId.beta?.textCount === 6 && stats.sessions.length === 2;
-await app.close();
-if (!ok) { console.error(JSON.stringify(stats, null, 2)); process.exit(1); }
-console.log(MODE + ': global ' + stats.global.callCount + ' calls, alpha ' + byId.alpha.callCount + ', beta ' + byId.beta.callCount);
-`;
+const optionalPeers = Object.keys(libPackage.peerDependencies).filter(
+  (name) => libPackage.peerDependenciesMeta?.[name]?.optional === true,
+);
+const requiredPeers = Object.keys(libPackage.peerDependencies).filter((name) => !optionalPeers.includes(name));
+const bin = (name) => join(root, 'node_modules/.bin', name);
+const listFiles = (dir) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1));
 
 const work = mkdtempSync(join(tmpdir(), 'hf-stats-pack-'));
-const run = (command, args, cwd) =>
-  execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+/** Runs a command and returns its output; on failure prints that output (tsc, publint and attw report there). */
+const run = (command, args, cwd) => {
+  try {
+    return execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+  } catch (error) {
+    process.stderr.write(error.stdout?.toString() ?? '');
+    throw new Error(`${[command, ...args].join(' ')} failed (exit ${error.status})`, { cause: error });
+  }
+};
+let passed = 0;
+const pass = (line) => {
+  passed += 1;
+  console.log(`ok ${passed} ${line}`);
+};
 
 try {
-  const tarball = run('npm', ['pack', './libs/hf-stats', '--pack-destination', work, '--silent'], root)
+  const tarballName = run('npm', ['pack', './libs/hf-stats', '--pack-destination', work, '--silent'], root)
     .trim()
     .split('\n')
     .pop();
-  const files = JSON.parse(
-    run('npm', ['pack', './libs/hf-stats', '--dry-run', '--json', '--silent'], root),
-  )[0].files.map((f) => f.path);
-  const unexpected = files.filter((path) => path.includes('.spec.') || path.startsWith('src/'));
-  if (unexpected.length > 0 || !files.includes('dist/index.js') || !files.includes('README.md')) {
-    throw new Error(`unexpected tarball contents: ${files.join(', ')}`);
-  }
-  console.log(`packed ${tarball}: ${files.length} files`);
+  const tarball = join(work, tarballName);
 
-  const app = join(work, 'app');
-  execFileSync('mkdir', ['-p', app]);
-  const dependencies = { 'nestjs-hf-stats': `file:${join(work, tarball)}` };
-  for (const name of [
-    '@nestjs/common',
-    '@nestjs/core',
-    '@nestjs/platform-express',
-    '@nestjs/schedule',
-    'nestjs-cls',
-    'reflect-metadata',
-    'rxjs',
+  // 1. Contents, against what the build produced.
+  const unpacked = join(work, 'unpacked');
+  mkdirSync(unpacked);
+  run('tar', ['-xzf', tarball, '-C', unpacked], root);
+  const packageDir = join(unpacked, 'package');
+  const files = listFiles(packageDir).toSorted();
+  const built = listFiles(join(lib, 'dist'))
+    .filter((path) => /\.(js|d\.ts)$/.test(path) && !/\.(spec|fixture)\./.test(path))
+    .map((path) => `dist/${path}`);
+  const expected = ['package.json', 'README.md', 'LICENSE', ...built];
+  const missing = expected.filter((path) => !files.includes(path));
+  const unexpected = files.filter((path) => !expected.includes(path));
+  if (missing.length > 0 || unexpected.length > 0 || !files.includes('dist/index.d.ts')) {
+    throw new Error(`tarball contents: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
+  }
+  for (const [inTarball, source] of [
+    ['README.md', join(lib, 'README.md')],
+    ['LICENSE', join(root, 'LICENSE')],
   ]) {
+    if (readFileSync(join(packageDir, inTarball), 'utf8') !== readFileSync(source, 'utf8')) {
+      throw new Error(`the tarball's ${inTarball} is not ${source.slice(root.length + 1)}`);
+    }
+  }
+  // A declaration that imports an optional peer breaks `skipLibCheck: false` apps without it, reachable or not.
+  const peerImport = new RegExp(`from '(${optionalPeers.join('|')})(/[^']*)?'|import\\('(${optionalPeers.join('|')})`);
+  const leaking = files.filter(
+    (path) => path.endsWith('.d.ts') && peerImport.test(readFileSync(join(packageDir, path), 'utf8')),
+  );
+  if (leaking.length > 0) {
+    throw new Error(`declarations import an optional peer (${optionalPeers.join(', ')}): ${leaking.join(', ')}`);
+  }
+  pass(
+    `${tarballName}: ${files.length} files, ${readFileSync(tarball).length} bytes, the expected ones; no optional peer in the types`,
+  );
+
+  // 2. The ecosystem's checks, on the tarball itself.
+  run(bin('publint'), ['run', tarball, '--strict'], root);
+  pass('publint --strict');
+  // cjs-resolves-to-esm: the package is ESM only on purpose; Node 20.19+ (our `engines`) loads it with require().
+  run(
+    bin('attw'),
+    [tarball, '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm', '--no-definitely-typed', '--no-color'],
+    root,
+  );
+  pass('arethetypeswrong: node16 (ESM), node16 (CommonJS), bundler');
+
+  // 3. A fresh app with the required peers only.
+  const app = join(work, 'app');
+  mkdirSync(app);
+  const dependencies = { 'nestjs-hf-stats': `file:${tarball}` };
+  for (const name of [...requiredPeers, '@nestjs/platform-express', '@types/node']) {
     dependencies[name] = versionOf(name);
   }
   writeFileSync(
@@ -89,30 +117,46 @@ try {
     JSON.stringify({ name: 'pack-smoke-app', private: true, dependencies }, null, 2),
   );
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
+  const present = optionalPeers.filter((name) => existsSync(join(app, 'node_modules', name)));
+  if (present.length > 0) {
+    throw new Error(`the app was meant to lack the optional peers, but has ${present.join(', ')}`);
+  }
+  writeFileSync(join(app, 'main.mjs'), runtimeAppSource('esm'));
+  writeFileSync(join(app, 'main.cjs'), runtimeAppSource('commonjs'));
+  pass(run('node', ['main.mjs'], app).trim());
+  pass(run('node', ['main.cjs'], app).trim());
 
-  writeFileSync(
-    join(app, 'main.mjs'),
-    appSource(`import 'reflect-metadata';
-import * as common from '@nestjs/common';
-import * as core from '@nestjs/core';
-import * as hfStats from 'nestjs-hf-stats';
-const MODE = 'esm';`),
-  );
-  writeFileSync(
-    join(app, 'main.cjs'),
-    `require('reflect-metadata');
-const common = require('@nestjs/common');
-const core = require('@nestjs/core');
-const hfStats = require('nestjs-hf-stats');
-const MODE = 'commonjs';
-(async () => {
-${appSource('').replace(/^/gm, '  ')}
-})().catch((error) => { console.error(error); process.exit(1); });
-`,
-  );
-  process.stdout.write(run('node', ['main.mjs'], app));
-  process.stdout.write(run('node', ['main.cjs'], app));
-  console.log('pack-smoke: 2 passed, 0 failed');
+  // 4. The strict TypeScript consumer, as ESM and as CommonJS (node16/nodenext), then as a bundler would resolve it.
+  for (const extension of ['mts', 'cts']) {
+    copyFileSync(join(import.meta.dirname, 'pack-smoke/strict-consumer.ts'), join(app, `consumer.${extension}`));
+  }
+  const compilerOptions = {
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true,
+    target: 'ES2023',
+    lib: ['ES2023'],
+    types: ['node'],
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+  };
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const configs = [
+    {
+      name: 'tsconfig.node.json',
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      files: ['consumer.mts', 'consumer.cts'],
+    },
+    { name: 'tsconfig.bundler.json', module: 'preserve', moduleResolution: 'bundler', files: ['consumer.mts'] },
+  ];
+  for (const { name, module, moduleResolution, files: sources } of configs) {
+    const tsconfig = { compilerOptions: { ...compilerOptions, module, moduleResolution }, files: sources };
+    writeFileSync(join(app, name), JSON.stringify(tsconfig));
+    run('node', [tsc, '-p', name, '--strict'], app);
+    pass(`tsc --strict, skipLibCheck false, ${moduleResolution}: ${sources.join(', ')}`);
+  }
+  console.log(`pack-smoke: ${passed} passed, 0 failed`);
 } finally {
   if (!process.env.KEEP_PACK_APP) rmSync(work, { recursive: true, force: true });
   else console.log(`kept ${work}`);
