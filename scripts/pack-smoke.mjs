@@ -37,10 +37,15 @@ const listFiles = (dir) =>
     .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1));
 
 const work = mkdtempSync(join(tmpdir(), 'hf-stats-pack-'));
+// Under `npm publish --dry-run` (prepublishOnly runs this) npm exports npm_config_dry_run, which would turn
+// the pack and the app's install below into dry runs too.
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => name.toLowerCase() !== 'npm_config_dry_run'),
+);
 /** Runs a command and returns its output; on failure prints that output (tsc, publint and attw report there). */
 const run = (command, args, cwd) => {
   try {
-    return execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+    return execFileSync(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
   } catch (error) {
     process.stderr.write(error.stdout?.toString() ?? '');
     throw new Error(`${[command, ...args].join(' ')} failed (exit ${error.status})`, { cause: error });
@@ -65,8 +70,9 @@ try {
   run('tar', ['-xzf', tarball, '-C', unpacked], root);
   const packageDir = join(unpacked, 'package');
   const files = listFiles(packageDir).toSorted();
+  // Everything the build wrote (modules, types, any asset a module reads at runtime) but tests and build state.
   const built = listFiles(join(lib, 'dist'))
-    .filter((path) => /\.(js|d\.ts)$/.test(path) && !/\.(spec|fixture)\./.test(path))
+    .filter((path) => !/\.(spec|fixture)\.|\.map$|\.tsbuildinfo$/.test(path))
     .map((path) => `dist/${path}`);
   const expected = ['package.json', 'README.md', 'LICENSE', ...built];
   const missing = expected.filter((path) => !files.includes(path));
