@@ -1,7 +1,8 @@
-import { HfStatsService } from '../hf-stats.service.js';
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
 import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
+import { markDecorated, serviceFor } from './call-site-registry.js';
+import { readCallStart } from './call-start.js';
 import { observeCallResult } from './observe-call-result.js';
 
 /**
@@ -56,20 +57,24 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
     const isAsync =
       Object.prototype.toString.call(method) === '[object AsyncFunction]' ||
       Reflect.getMetadata('design:returntype', target, propertyKey) === Promise;
+    markDecorated(target);
     const tracked = function (this: unknown, ...args: unknown[]): unknown {
-      const service = HfStatsService.current;
+      // The app that made `this` (see HfStatsExplorer), else the most recent app still running.
+      const service = serviceFor(this);
       if (service === undefined) {
         return method.apply(this, args);
       }
-      let call: PendingCall | undefined;
+      const start = readCallStart(service, spec, this, args);
+      if (start === undefined) {
+        return method.apply(this, args);
+      }
+      const startCall = () => service.startCall(start);
+      let call: PendingCall;
       try {
         // Throws only HfBudgetExceededError, which is meant to stop the call.
-        call = service.startCall(spec, this, args);
+        call = startCall();
       } catch (error) {
         return isAsync ? Promise.reject(error) : rethrow(error);
-      }
-      if (call === undefined) {
-        return method.apply(this, args);
       }
       let result: unknown;
       try {
@@ -80,7 +85,7 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
         call.fail(error);
         throw error;
       }
-      return observeCallResult(call, result);
+      return observeCallResult(call, result, startCall);
     };
     Object.defineProperty(tracked, 'name', { value: method.name });
     copyMethodMetadata(method, tracked);
