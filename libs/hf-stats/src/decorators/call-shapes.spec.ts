@@ -2,18 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import {
-  defer,
-  firstValueFrom,
-  interval,
-  lastValueFrom,
-  map,
-  mergeMap,
-  throwError,
-  timer,
-  type Observable,
-} from 'rxjs';
+import { defer, firstValueFrom, interval, lastValueFrom, map, mergeMap, throwError, timer, Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HfBudgetExceededError } from '../hf-stats.exceptions.js';
 import { HfStatsModule } from '../hf-stats.module.js';
 import { HfStatsService } from '../hf-stats.service.js';
 import { TrackHFCall } from './track-hf-call.decorator.js';
@@ -141,6 +132,34 @@ describe('@TrackHFCall on the call shapes of real clients', () => {
       expect(client.subscriptions).toBe(2);
       expect(stats.getSessionStats('rx-session')?.callCount).toBe(2);
       expect(stats.getGlobalStats().callCount).toBe(2);
+    });
+  });
+
+  describe('an Observable under a budget', () => {
+    let budgeted: TestingModule;
+
+    afterEach(async () => {
+      await budgeted.close();
+    });
+
+    it('refuses a subscription over the budget, and a refused method call, as the Observable error', async () => {
+      budgeted = await Test.createTestingModule({
+        imports: [HfStatsModule.forRoot({ controller: false, log: false, budget: { maxCalls: 1, onExceed: 'throw' } })],
+        providers: [ShapesClient],
+      }).compile();
+      await budgeted.init();
+      const budgetedClient = budgeted.get(ShapesClient);
+      const budgetedStats = budgeted.get(HfStatsService);
+      const observable = budgetedStats.runInSession('capped', () => budgetedClient.later(10));
+      const first = lastValueFrom(observable);
+      vi.advanceTimersByTime(10);
+      await expect(first).resolves.toBe('done');
+      await expect(lastValueFrom(observable)).rejects.toBeInstanceOf(HfBudgetExceededError);
+      // Refused at the method call: still an Observable, whose subscriber gets the refusal.
+      const refused = budgetedStats.runInSession('capped', () => budgetedClient.later(10));
+      await expect(lastValueFrom(refused)).rejects.toBeInstanceOf(HfBudgetExceededError);
+      expect(budgetedClient.subscriptions).toBe(1);
+      expect(budgetedStats.getSessionStats('capped')).toMatchObject({ callCount: 1, budgetRejectedCount: 2 });
     });
   });
 

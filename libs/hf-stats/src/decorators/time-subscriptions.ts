@@ -1,4 +1,4 @@
-import { Observable, type Subscribable } from 'rxjs';
+import { Observable, throwError, type Subscribable } from 'rxjs';
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
 
@@ -57,4 +57,9 @@ export function timeSubscriptions(source: Subscribable<unknown>, startCall: () =
       subscription.unsubscribe();
     };
   });
+}
+
+/** What a method typed `Observable` returns when its call is refused: an Observable of the refusal. */
+export function refusedObservable(error: unknown): Observable<never> {
+  return throwError(() => error);
 }

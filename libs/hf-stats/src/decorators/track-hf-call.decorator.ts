@@ -4,6 +4,7 @@ import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
 import { markDecorated, serviceFor } from './call-site-registry.js';
 import { readCallStart } from './call-start.js';
 import { observeCallResult } from './observe-call-result.js';
+import { refusedObservable } from './time-subscriptions.js';
 
 /**
  * Options of {@link TrackHFCall}. The functions receive the method's arguments as they were passed,
@@ -54,9 +55,10 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
     const method = original as AnyMethod;
     // A budget refusal reaches the caller of a method that returns a promise as a rejection, as the
     // method's own errors do: declared `async`, or typed `Promise` (TypeScript's design:returntype).
-    const isAsync =
-      Object.prototype.toString.call(method) === '[object AsyncFunction]' ||
-      Reflect.getMetadata('design:returntype', target, propertyKey) === Promise;
+    const returnType: unknown = Reflect.getMetadata('design:returntype', target, propertyKey);
+    const isAsync = Object.prototype.toString.call(method) === '[object AsyncFunction]' || returnType === Promise;
+    // Typed `Observable`: the refusal is the Observable's error, as @nestjs/axios reports its own.
+    const isObservable = typeof returnType === 'function' && returnType.name === 'Observable';
     markDecorated(target);
     const tracked = function (this: unknown, ...args: unknown[]): unknown {
       // The app that made `this` (see HfStatsExplorer), else the most recent app still running.
@@ -74,7 +76,7 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
         // Throws only HfBudgetExceededError, which is meant to stop the call.
         call = startCall();
       } catch (error) {
-        return isAsync ? Promise.reject(error) : rethrow(error);
+        return isAsync ? Promise.reject(error) : isObservable ? refusedObservable(error) : rethrow(error);
       }
       let result: unknown;
       try {
