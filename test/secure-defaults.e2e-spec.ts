@@ -65,7 +65,7 @@ describe('the startup warning for unguarded routes in production', () => {
   });
 
   const unguardedWarnings = () =>
-    warn.mock.calls.filter(([message]) => String(message).includes('with no guards of HfStatsModule'));
+    warn.mock.calls.filter((call: unknown[]) => String(call[0]).includes('with no guards of HfStatsModule'));
 
   it('warns once, naming the routes, when NODE_ENV is production and the module has no guards', async () => {
     vi.stubEnv('NODE_ENV', 'production');

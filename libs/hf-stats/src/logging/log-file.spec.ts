@@ -65,6 +65,10 @@ describe('the rotating log file', () => {
   });
 });
 
+function line(index: number): string {
+  return JSON.stringify({ index, pad: 'x'.repeat(200) });
+}
+
 describe('the rotating log file under a burst of rotations', () => {
   it('keeps at most maxFiles files, and the newest lines', async () => {
     const dir = tempDir();
@@ -72,7 +76,6 @@ describe('the rotating log file under a burst of rotations', () => {
     const { recorder, handlers } = events();
     const settings = Object.assign(new HfStatsLogSettings(), { path: target, maxSize: 1024, maxFiles: 3 });
     const file = openRotatingLogFile(settings, handlers);
-    const line = (index: number) => JSON.stringify({ index, pad: 'x'.repeat(200) });
     // About 40 files' worth of lines handed over at once: the rotations come faster than the deletions.
     for (let index = 0; index < 200; index += 1) {
       file.write(line(index));

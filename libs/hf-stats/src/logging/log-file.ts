@@ -118,9 +118,15 @@ export const openRotatingLogFile: StatsLogFileOpener = (settings, events) => {
     symlinkName: layout.name,
     auditFile: layout.audit,
     eol: '\n',
-    options: { flags: 'a', fs: countingFs((bytes) => events.written(bytes), prune.opened) },
+    options: {
+      flags: 'a',
+      fs: countingFs(
+        (bytes) => events.written(bytes),
+        (file) => prune.opened(file),
+      ),
+    },
   });
-  transport.on('logRemoved', prune.removed);
+  transport.on('logRemoved', (name: unknown) => prune.removed(name));
   // The rotating stream re-emits its file's errors without a listener of its own: unheard, they would crash the app.
   let failed = false;
   const fail = (error: unknown) => {
@@ -166,13 +172,6 @@ export const openRotatingLogFile: StatsLogFileOpener = (settings, events) => {
  */
 function latePruning() {
   const pending = new Set<string>();
-  const unlink = (file: string): void => {
-    try {
-      fs.rmSync(file, { force: true });
-    } catch {
-      // Kept: a file we can't delete is the operator's to see, and must not stop the log.
-    }
-  };
   return {
     removed(name: unknown): void {
       if (typeof name !== 'string') {
@@ -198,4 +197,12 @@ function latePruning() {
       }
     },
   };
+}
+
+function unlink(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // Kept: a file we can't delete is the operator's to see, and must not stop the log.
+  }
 }
