@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invalidOption } from './hf-stats.messages.js';
 import { HfStatsModule } from './hf-stats.module.js';
 import { HfStatsService } from './hf-stats.service.js';
 
@@ -53,6 +54,15 @@ describe('messages of refused arguments', () => {
   it('still name a number, so that a wrong figure is easy to find', () => {
     expect(messageOf(() => stats.record({ durationMs: -1 }))).toBe(
       'nestjs-hf-stats: record: invalid "durationMs": got -1, expected a finite number >= 0.',
+    );
+  });
+});
+
+describe('messages of invalid options', () => {
+  it("keep a URL's credentials out", () => {
+    const message = invalidOption('store.url', 'http://admin:hunter2@redis.internal:6379', 'a redis:// URL').message;
+    expect(message).toBe(
+      'nestjs-hf-stats: invalid option "store.url": got "http://***@redis.internal:6379", expected a redis:// URL.',
     );
   });
 });

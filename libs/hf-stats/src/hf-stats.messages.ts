@@ -2,7 +2,9 @@
 
 function describe(value: unknown): string {
   if (typeof value === 'string') {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    // A URL's credentials (a wrong store.url, say) stay out of the logs.
+    const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+    return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown);
   }
   if (typeof value === 'function') {
     return 'a function';

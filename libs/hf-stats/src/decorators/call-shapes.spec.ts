@@ -32,6 +32,18 @@ class ShapesClient {
   }
 
   @TrackHFCall({ model: 'rx' })
+  broken(error: Error): Observable<never> {
+    // An Observable-like of another library whose subscribe throws.
+    const broken = {
+      subscribe: (): never => {
+        throw error;
+      },
+      pipe: () => broken,
+    };
+    return broken as unknown as Observable<never>;
+  }
+
+  @TrackHFCall({ model: 'rx' })
   ticks(ms: number): Observable<number> {
     return interval(ms);
   }
@@ -108,6 +120,12 @@ describe('@TrackHFCall on the call shapes of real clients', () => {
       vi.advanceTimersByTime(40);
       await expect(value).rejects.toBe(error);
       expect(stats.getGlobalStats()).toMatchObject({ callCount: 1, errorCount: 1, errors: { '502': 1 } });
+    });
+
+    it('counts a subscription that throws as failed and hands the error to the subscriber', async () => {
+      const error = new UpstreamError('cannot subscribe');
+      await expect(lastValueFrom(client.broken(error))).rejects.toBe(error);
+      expect(stats.getGlobalStats()).toMatchObject({ callCount: 1, errorCount: 1 });
     });
 
     it('ends the call at unsubscription, timed until then', async () => {

@@ -21,24 +21,34 @@ export function readCallStart(
     service.reportFailure(error);
     return undefined;
   }
+  // One try per field, without a closure per call: this runs on every tracked call.
+  let model: string | undefined;
+  try {
+    model = modelOf(spec, target, args);
+  } catch (error) {
+    service.reportFailure(error);
+  }
+  let textCount = 0;
+  try {
+    textCount = textCountOf(service, spec, target, args);
+  } catch (error) {
+    service.reportFailure(error);
+  }
+  let characterCount: number | undefined;
+  try {
+    characterCount = characterCountOf(service, spec, target, args);
+  } catch (error) {
+    service.reportFailure(error);
+  }
   const usage = spec.usage;
   return {
     sessionId,
-    model: attempt(service, undefined, () => modelOf(spec, target, args)),
+    model,
     operation: spec.operation,
-    textCount: attempt(service, 0, () => textCountOf(service, spec, target, args)),
-    characterCount: attempt(service, undefined, () => characterCountOf(service, spec, target, args)),
+    textCount,
+    characterCount,
     usageOf: usage === undefined ? undefined : (result) => usage.call(target, result, ...args),
   };
-}
-
-function attempt<T>(service: HfStatsService, fallback: T, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    service.reportFailure(error);
-    return fallback;
-  }
 }
 
 function modelOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): string | undefined {

@@ -1,4 +1,4 @@
-import { Observable, throwError, type Subscribable } from 'rxjs';
+import { Observable, throwError, type Subscribable, type Unsubscribable } from 'rxjs';
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
 
@@ -50,8 +50,15 @@ export function timeSubscriptions(source: Subscribable<unknown>, startCall: () =
           subscriber.complete();
         },
       });
-    // The requests made on subscription are this call's attempts.
-    const subscription = callContext.enabled ? callContext.storage.run(call, subscribe) : subscribe();
+    let subscription: Unsubscribable;
+    try {
+      // The requests made on subscription are this call's attempts.
+      subscription = callContext.enabled ? callContext.storage.run(call, subscribe) : subscribe();
+    } catch (error) {
+      // A source whose subscribe throws: rxjs hands the same error to the subscriber.
+      call.fail(error);
+      throw error;
+    }
     return () => {
       call.succeed();
       subscription.unsubscribe();
