@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, type DynamicModule, type OnModuleInit, type Provider } from '@nestjs/common';
+import { Inject, Logger, Module, Optional, type DynamicModule, type OnModuleInit, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
 import { createHfStatsController } from './hf-stats.controller.js';
@@ -24,16 +24,23 @@ import { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js
 
 /**
  * Hugging Face call statistics for a NestJS app. Import `HfStatsModule.forRoot()` once, in the root
- * module; it is global, so `HfStatsService` can be injected anywhere.
+ * module; it is global, so `HfStatsService` can be injected anywhere. A second import in the same app
+ * fails at startup (the copies would split the figures); several apps in one process count apart.
  */
 @Module({})
 export class HfStatsModule implements OnModuleInit {
-  constructor(@Inject(HF_STATS_OPTIONS) private readonly options: HfStatsOptions) {}
+  // Optional: a bare `imports: [HfStatsModule]` (without forRoot) provides nothing, as before.
+  constructor(@Optional() @Inject(HF_STATS_OPTIONS) private readonly options?: HfStatsOptions) {}
 
   /** In production, warns once when the module's routes have no guards and are not declared public. */
   onModuleInit(): void {
     const { options } = this;
-    if (process.env.NODE_ENV !== 'production' || options.publicRoutes || options.guards.length > 0) {
+    if (
+      options === undefined ||
+      process.env.NODE_ENV !== 'production' ||
+      options.publicRoutes ||
+      options.guards.length > 0
+    ) {
       return;
     }
     const prometheusPath = options.metrics.prometheus === false ? undefined : options.metrics.prometheus.path;
@@ -56,7 +63,8 @@ export class HfStatsModule implements OnModuleInit {
 
   /**
    * Configures the module from a factory (for example over `ConfigService`). `controller`, `path`,
-   * `guards` and `globalInterceptor` shape the module itself, so they are given here, not by the factory.
+   * `guards`, `globalInterceptor` and `metrics` shape the module itself, so they are given here, beside
+   * `useFactory`; the factory returning one of them fails at startup rather than being ignored.
    */
   static forRootAsync(options: HfStatsModuleAsyncOptions): DynamicModule {
     const { imports = [], inject = [], useFactory, ...staticOptions } = options;
