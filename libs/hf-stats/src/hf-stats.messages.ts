@@ -2,7 +2,9 @@
 
 function describe(value: unknown): string {
   if (typeof value === 'string') {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    // A URL's credentials (a wrong store.url, say) stay out of the logs.
+    const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+    return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown);
   }
   if (typeof value === 'function') {
     return 'a function';
@@ -24,9 +26,53 @@ export function invalidOption(option: string, value: unknown, allowed: string): 
   return new TypeError(`nestjs-hf-stats: invalid option "${option}": got ${describe(value)}, expected ${allowed}.`);
 }
 
-/** An invalid argument of a public `HfStatsService` method. */
+/**
+ * What an invalid argument was, without its content: arguments of the service's methods often come
+ * from a request (a session id, a model name), and the message reaches the app's logs.
+ */
+function describeKind(value: unknown): string {
+  if (typeof value === 'string') {
+    return `a string of length ${value.length}`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    // A number or a boolean can't carry a secret or forge a log line.
+    return String(value);
+  }
+  return describe(value);
+}
+
+/** An invalid argument of a public `HfStatsService` method. Never echoes the argument's content. */
 export function invalidArgument(method: string, field: string, value: unknown, allowed: string): TypeError {
-  return new TypeError(`nestjs-hf-stats: ${method}: invalid "${field}": got ${describe(value)}, expected ${allowed}.`);
+  return new TypeError(
+    `nestjs-hf-stats: ${method}: invalid "${field}": got ${describeKind(value)}, expected ${allowed}.`,
+  );
+}
+
+/** `HfStatsModule` imported more than once in one app: the copies would split the figures. */
+export function moduleImportedTwice(count: number): string {
+  return (
+    `nestjs-hf-stats: HfStatsModule is imported ${count} times in one app, so its figures would be split between ` +
+    'the copies. Import HfStatsModule.forRoot() (or forRootAsync()) once, in the root module: it is global, so ' +
+    'HfStatsService and @TrackHFCall work in every module without importing it again.'
+  );
+}
+
+/** A module-shaping option returned by the `forRootAsync` factory, where it would be ignored. */
+export function asyncStaticOption(field: string): TypeError {
+  return new TypeError(
+    `nestjs-hf-stats: forRootAsync: "${field}" shapes the module, so the factory can't give it: ` +
+      `pass it to HfStatsModule.forRootAsync({ ${field}, useFactory }) beside useFactory.`,
+  );
+}
+
+/** In production, routes with no guards of the module's own and no `publicRoutes: true`: once at startup. */
+export function unguardedRoutes(paths: readonly string[]): string {
+  return (
+    `nestjs-hf-stats: ${paths.map((path) => `/${path.replace(/^\/+|\/+$/g, '')}`).join(', ')} ` +
+    'serve the statistics (every session id, model and cost) with no guards of HfStatsModule. Give the module ' +
+    'guards (guards: [AdminKeyGuard]); or, when a global guard of the app protects these routes or they are ' +
+    'public on purpose, set publicRoutes: true to say so.'
+  );
 }
 
 export const STATS_FAILURE_WARNING =

@@ -1,10 +1,13 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Inject, Logger, Module, Optional, type DynamicModule, type OnModuleInit, type Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
 import { createHfStatsController } from './hf-stats.controller.js';
 import { HfStatsInterceptor } from './hf-stats.interceptor.js';
+import { HfStatsExplorer } from './hf-stats.explorer.js';
 import { HF_STATS_OPTIONS } from './hf-stats.internal-constants.js';
+import { asyncStaticOption, unguardedRoutes } from './hf-stats.messages.js';
 import {
+  HfStatsOptions,
   resolveHfStatsOptions,
   type HfStatsModuleAsyncOptions,
   type HfStatsModuleOptions,
@@ -21,10 +24,35 @@ import { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js
 
 /**
  * Hugging Face call statistics for a NestJS app. Import `HfStatsModule.forRoot()` once, in the root
- * module; it is global, so `HfStatsService` can be injected anywhere.
+ * module; it is global, so `HfStatsService` can be injected anywhere. A second import in the same app
+ * fails at startup (the copies would split the figures); several apps in one process count apart.
  */
 @Module({})
-export class HfStatsModule {
+export class HfStatsModule implements OnModuleInit {
+  // Optional: a bare `imports: [HfStatsModule]` (without forRoot) provides nothing, as before.
+  constructor(@Optional() @Inject(HF_STATS_OPTIONS) private readonly options?: HfStatsOptions) {}
+
+  /** In production, warns once when the module's routes have no guards and are not declared public. */
+  onModuleInit(): void {
+    const { options } = this;
+    if (
+      options === undefined ||
+      process.env.NODE_ENV !== 'production' ||
+      options.publicRoutes ||
+      options.guards.length > 0
+    ) {
+      return;
+    }
+    const prometheusPath = options.metrics.prometheus === false ? undefined : options.metrics.prometheus.path;
+    const paths = [
+      ...(options.controller ? [options.path] : []),
+      ...(prometheusPath === undefined ? [] : [prometheusPath]),
+    ];
+    if (paths.length > 0) {
+      new Logger('HfStats').warn(unguardedRoutes(paths));
+    }
+  }
+
   /** Configures the module with options known up front. Invalid options fail at startup. */
   static forRoot(options: HfStatsModuleOptions = {}): DynamicModule {
     return HfStatsModule.define(options, {
@@ -35,7 +63,8 @@ export class HfStatsModule {
 
   /**
    * Configures the module from a factory (for example over `ConfigService`). `controller`, `path`,
-   * `guards` and `globalInterceptor` shape the module itself, so they are given here, not by the factory.
+   * `guards`, `globalInterceptor` and `metrics` shape the module itself, so they are given here, beside
+   * `useFactory`; the factory returning one of them fails at startup rather than being ignored.
    */
   static forRootAsync(options: HfStatsModuleAsyncOptions): DynamicModule {
     const { imports = [], inject = [], useFactory, ...staticOptions } = options;
@@ -44,8 +73,17 @@ export class HfStatsModule {
       {
         provide: HF_STATS_OPTIONS,
         inject,
-        useFactory: async (...args: never[]) =>
-          resolveHfStatsOptions({ ...(await useFactory(...args)), ...pickStatic(staticOptions) }),
+        useFactory: async (...args: never[]) => {
+          const dynamic: unknown = await useFactory(...args);
+          if (dynamic !== null && typeof dynamic === 'object') {
+            // Plain JavaScript, or a cast, can return them: they would be ignored, and the endpoint served unguarded.
+            const misplaced = STATIC_OPTION_KEYS.find((key) => key in dynamic);
+            if (misplaced !== undefined) {
+              throw asyncStaticOption(misplaced);
+            }
+          }
+          return resolveHfStatsOptions({ ...(dynamic as HfStatsModuleOptions), ...pickStatic(staticOptions) });
+        },
       },
       imports,
     );
@@ -66,6 +104,7 @@ export class HfStatsModule {
       HfStatsLogService,
       HfStatsScheduler,
       HfStatsTimelineService,
+      HfStatsExplorer,
     ];
     if (shape.globalInterceptor) {
       providers.push({ provide: APP_INTERCEPTOR, useExisting: HfStatsInterceptor });
@@ -74,7 +113,12 @@ export class HfStatsModule {
       module: HfStatsModule,
       global: true,
       // forFeature provides ClsService without mounting a CLS context, so it never clashes with the app's ClsModule.forRoot().
-      imports: [ClsModule.forFeature(), HfStatsMetricsModule.register(shape.metrics, shape.guards), ...imports],
+      imports: [
+        ClsModule.forFeature(),
+        DiscoveryModule,
+        HfStatsMetricsModule.register(shape.metrics, shape.guards),
+        ...imports,
+      ],
       controllers: shape.controller
         ? [
             createHfStatsController(shape.path, shape.guards),
@@ -86,6 +130,8 @@ export class HfStatsModule {
     };
   }
 }
+
+const STATIC_OPTION_KEYS = ['controller', 'path', 'guards', 'globalInterceptor', 'metrics'] as const;
 
 function pickStatic(options: HfStatsStaticOptions): HfStatsStaticOptions {
   const { controller, path, guards, globalInterceptor, metrics } = options;

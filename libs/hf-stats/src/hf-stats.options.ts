@@ -52,6 +52,12 @@ export interface HfStatsModuleOptions {
   path?: string;
   /** Guards applied to the controller's routes (for example an API-key or admin guard). Default none. */
   guards?: Array<Type<CanActivate> | CanActivate>;
+  /**
+   * Says that the routes have no guards of the module's own on purpose (a global guard of the app covers
+   * them, or they are public). Without guards and without it, the module warns once at startup when
+   * `NODE_ENV` is `production`. Default `false`.
+   */
+  publicRoutes?: boolean;
   /** Bind `HfStatsInterceptor` to every route of the app. Default `true`. */
   globalInterceptor?: boolean;
   /** The statistics log file (`logs/hf_api_stats.log`); `false` turns it off. Default `true` (the defaults of {@link HfStatsLogOptions}). */
@@ -101,6 +107,7 @@ export class HfStatsOptions {
   controller = true;
   path = 'hf-stats';
   guards: Array<Type<CanActivate> | CanActivate> = [];
+  publicRoutes = false;
   globalInterceptor = true;
   log: HfStatsLogSettings | false = new HfStatsLogSettings();
   pricing: HfPriceRule[] = [];
@@ -181,6 +188,9 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
     )
   ) {
     throw invalidOption('guards', resolved.guards, 'an array of guard classes or guard instances');
+  }
+  if (typeof resolved.publicRoutes !== 'boolean') {
+    throw invalidOption('publicRoutes', resolved.publicRoutes, 'true or false');
   }
   if (typeof resolved.globalInterceptor !== 'boolean') {
     throw invalidOption('globalInterceptor', resolved.globalInterceptor, 'true or false');

@@ -49,7 +49,7 @@ describe('HfStatsService', () => {
     it.each([
       [{ durationMs: -1 }, /record: invalid "durationMs": got -1/],
       [{ durationMs: Number.POSITIVE_INFINITY }, /"durationMs"/],
-      [{ durationMs: '5' }, /"durationMs": got "5"/],
+      [{ durationMs: '5' }, /"durationMs": got a string of length 1, expected/],
       [{ durationMs: 1, texts: 1.5 }, /"texts": got 1.5/],
       [{ durationMs: 1, texts: -2 }, /"texts"/],
       [{ durationMs: 1, model: 7 }, /"model"/],

@@ -15,7 +15,6 @@ import { isValidSessionId } from './sessions/session-id.js';
 import { SessionRegistry } from './sessions/session-registry.js';
 import { HfBudgetExceededError } from './hf-stats.exceptions.js';
 import { reachedLimit } from './stats/budget.js';
-import { defaultCharacterCount, defaultModel, defaultTextCount } from './stats/call-arguments.js';
 import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
 import type {
   HfCallInput,
@@ -28,7 +27,7 @@ import type { HfStatsListener } from './stats/hf-stats-listener.js';
 import { PendingCall, type HfCallSink, type HfCallStart } from './stats/pending-call.js';
 import { HfPricing } from './stats/pricing.js';
 import { ScopeAccumulator } from './stats/stats-accumulator.js';
-import type { TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
+import { latestService } from './decorators/call-site-registry.js';
 import { HfMemoryStore } from './stores/hf-memory-store.js';
 import { HfStatsStore } from './stores/hf-stats-store.js';
 
@@ -58,11 +57,12 @@ export class HfStatsService
   implements HfCallSink, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   /**
-   * The running instance, for `@TrackHFCall`, which has no DI. Read at call time, so a decorated
-   * method called before the module starts (or without it) simply runs untracked.
-   * @internal
+   * The most recent instance still running (the fallback of call sites no app made; see
+   * `decorators/call-site-registry.ts`), or undefined when none is. @internal
    */
-  static current: HfStatsService | undefined;
+  static get current(): HfStatsService | undefined {
+    return latestService();
+  }
 
   private readonly logger = new Logger('HfStats');
   private readonly global: ScopeAccumulator;
@@ -89,7 +89,6 @@ export class HfStatsService
     this.global = new ScopeAccumulator(options.maxModels);
     this.sessions = new SessionRegistry(options.maxSessions, options.maxModels);
     this.pricing = options.pricing.length > 0 ? new HfPricing(options.pricing) : undefined;
-    HfStatsService.current = this;
   }
 
   onApplicationBootstrap(): void {
@@ -117,9 +116,6 @@ export class HfStatsService
   onApplicationShutdown(): void {
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
-    if (HfStatsService.current === this) {
-      HfStatsService.current = undefined;
-    }
   }
 
   // ---- Reading ----------------------------------------------------------------------------
@@ -356,25 +352,11 @@ export class HfStatsService
   }
 
   /**
-   * Starts timing a call of a decorated method. Undefined when statistics fail, so that the
-   * caller runs the method untracked rather than differently.
+   * Starts timing a call of a decorated method, from what it sends (`decorators/call-start.ts`).
+   * @throws HfBudgetExceededError when the session's budget refuses it, which is meant to stop the call.
    * @internal
    */
-  startCall(spec: TrackHFCallOptions, target: unknown, args: unknown[]): PendingCall | undefined {
-    let start: HfCallStart;
-    try {
-      start = {
-        sessionId: this.currentSessionId(),
-        model: this.modelOf(spec, target, args),
-        operation: spec.operation,
-        textCount: this.textCountOf(spec, target, args),
-        characterCount: this.characterCountOf(spec, target, args),
-        usageOf: spec.usage === undefined ? undefined : (result) => spec.usage?.call(target, result, ...args),
-      };
-    } catch (error) {
-      this.reportFailure(error);
-      return undefined;
-    }
+  startCall(start: HfCallStart): PendingCall {
     if (this.options.budget !== undefined && start.sessionId !== undefined) {
       this.enforceBudget(start.sessionId);
     }
@@ -529,36 +511,6 @@ export class HfStatsService
 
   private allowedSessionIdDescription(): string {
     return `a string of 1 to ${this.options.sessionIdMaxLength} characters matching ${String(this.options.sessionIdPattern)}`;
-  }
-
-  private modelOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): string | undefined {
-    const model =
-      typeof spec.model === 'function' ? spec.model.apply(target, args) : (spec.model ?? defaultModel(args));
-    return typeof model === 'string' ? model : undefined;
-  }
-
-  private characterCountOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): number | undefined {
-    if (spec.characters === undefined) {
-      return defaultCharacterCount(args);
-    }
-    const count = spec.characters.apply(target, args);
-    if (!Number.isSafeInteger(count) || count < 0) {
-      this.reportFailure(new RangeError('characters() must return an integer >= 0'));
-      return undefined;
-    }
-    return count;
-  }
-
-  private textCountOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): number {
-    if (spec.texts === undefined) {
-      return defaultTextCount(args);
-    }
-    const count = spec.texts.apply(target, args);
-    if (!Number.isSafeInteger(count) || count < 0) {
-      this.reportFailure(new RangeError('texts() must return an integer >= 0'));
-      return 0;
-    }
-    return count;
   }
 }
 

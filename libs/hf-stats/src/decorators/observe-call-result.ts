@@ -1,5 +1,6 @@
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
+import { isTimedObservable, timeSubscriptions } from './time-subscriptions.js';
 
 type Thenable = {
   then: (onFulfilled: (value: unknown) => unknown, onRejected: (reason: unknown) => unknown) => unknown;
@@ -30,9 +31,22 @@ function isTimedIterable(value: unknown): value is AsyncIterable<unknown> {
   );
 }
 
-/** Delegates to `source`, ending `call` when the iteration finishes, is broken off, or throws. */
+/** A stream's call and its last sign of life, kept apart from the stream so that the stream can be collected. */
+interface IterationState {
+  call: PendingCall;
+  lastActiveAt: number;
+}
+
+/**
+ * Ends the call of a stream dropped unfinished (read in part, or not at all, then never returned):
+ * when the garbage collector takes it, timed until its last step. Never throws: recordCall can't.
+ */
+const dropped = new FinalizationRegistry<IterationState>((state) => state.call.abandon(state.lastActiveAt));
+
+/** Delegates to `source`, ending `call` when the iteration finishes, is broken off, throws, or is dropped. */
 function timeIteration(call: PendingCall, source: AsyncIterable<unknown>): AsyncGenerator<unknown, unknown, unknown> {
   let iterator: AsyncIterator<unknown> | undefined;
+  const state: IterationState = { call, lastActiveAt: performance.now() };
   const started = (): AsyncIterator<unknown> => (iterator ??= source[Symbol.asyncIterator]());
   const settle = async (
     step: () => Promise<IteratorResult<unknown>> | IteratorResult<unknown>,
@@ -40,6 +54,7 @@ function timeIteration(call: PendingCall, source: AsyncIterable<unknown>): Async
     try {
       // The stream's HTTP requests happen while it is iterated: attribute them to this call.
       const result = await (callContext.enabled ? callContext.storage.run(call, step) : step());
+      state.lastActiveAt = performance.now();
       if (result.done === true) {
         call.succeed();
       } else {
@@ -71,10 +86,16 @@ function timeIteration(call: PendingCall, source: AsyncIterable<unknown>): Async
       return this;
     },
   };
+  dropped.register(timed, state);
   return timed;
 }
 
-function observeValue(call: PendingCall, value: unknown): unknown {
+function observeValue(call: PendingCall, value: unknown, startCall: () => PendingCall): unknown {
+  if (isTimedObservable(value)) {
+    // Nothing ran yet: the work happens on subscription, timed there.
+    call.discard();
+    return timeSubscriptions(value, startCall);
+  }
   if (isTimedIterable(value)) {
     return timeIteration(call, value);
   }
@@ -85,17 +106,18 @@ function observeValue(call: PendingCall, value: unknown): unknown {
 
 /**
  * Ends `call` when `result` is settled: at once for a plain value, when a promise settles, when a
- * stream's iteration ends. The caller gets the same value or the same error.
+ * stream's iteration ends; an Observable is timed per subscription, each started by `startCall`.
+ * The caller gets the same value or the same error.
  */
-export function observeCallResult(call: PendingCall, result: unknown): unknown {
+export function observeCallResult(call: PendingCall, result: unknown, startCall: () => PendingCall): unknown {
   if (isThenable(result)) {
     return result.then(
-      (value) => observeValue(call, value),
+      (value) => observeValue(call, value, startCall),
       (error: unknown) => {
         call.fail(error);
         throw error;
       },
     );
   }
-  return observeValue(call, result);
+  return observeValue(call, result, startCall);
 }

@@ -180,8 +180,8 @@ describe('@TrackHFCall', () => {
     expect(client.throwingTextCount()).toBe('still fine');
     const snapshot = stats.getSnapshot();
     expect(snapshot.internalErrorCount).toBe(2);
-    // The call with a bad count is still counted; the one whose count threw runs untracked.
-    expect(snapshot.global.callCount).toBe(1);
+    // Both calls are counted, each with what is known: a bad or throwing count counts 0 texts.
+    expect(snapshot.global.callCount).toBe(2);
     expect(snapshot.global.textCount).toBe(0);
   });
 

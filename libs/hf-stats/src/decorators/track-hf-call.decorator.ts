@@ -1,8 +1,10 @@
-import { HfStatsService } from '../hf-stats.service.js';
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
 import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
+import { markDecorated, serviceFor } from './call-site-registry.js';
+import { readCallStart } from './call-start.js';
 import { observeCallResult } from './observe-call-result.js';
+import { refusedObservable } from './time-subscriptions.js';
 
 /**
  * Options of {@link TrackHFCall}. The functions receive the method's arguments as they were passed,
@@ -53,23 +55,28 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
     const method = original as AnyMethod;
     // A budget refusal reaches the caller of a method that returns a promise as a rejection, as the
     // method's own errors do: declared `async`, or typed `Promise` (TypeScript's design:returntype).
-    const isAsync =
-      Object.prototype.toString.call(method) === '[object AsyncFunction]' ||
-      Reflect.getMetadata('design:returntype', target, propertyKey) === Promise;
+    const returnType: unknown = Reflect.getMetadata('design:returntype', target, propertyKey);
+    const isAsync = Object.prototype.toString.call(method) === '[object AsyncFunction]' || returnType === Promise;
+    // Typed `Observable`: the refusal is the Observable's error, as @nestjs/axios reports its own.
+    const isObservable = typeof returnType === 'function' && returnType.name === 'Observable';
+    markDecorated(target);
     const tracked = function (this: unknown, ...args: unknown[]): unknown {
-      const service = HfStatsService.current;
+      // The app that made `this` (see HfStatsExplorer), else the most recent app still running.
+      const service = serviceFor(this);
       if (service === undefined) {
         return method.apply(this, args);
       }
-      let call: PendingCall | undefined;
+      const start = readCallStart(service, spec, this, args);
+      if (start === undefined) {
+        return method.apply(this, args);
+      }
+      const startCall = () => service.startCall(start);
+      let call: PendingCall;
       try {
         // Throws only HfBudgetExceededError, which is meant to stop the call.
-        call = service.startCall(spec, this, args);
+        call = startCall();
       } catch (error) {
-        return isAsync ? Promise.reject(error) : rethrow(error);
-      }
-      if (call === undefined) {
-        return method.apply(this, args);
+        return isAsync ? Promise.reject(error) : isObservable ? refusedObservable(error) : rethrow(error);
       }
       let result: unknown;
       try {
@@ -80,7 +87,7 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
         call.fail(error);
         throw error;
       }
-      return observeCallResult(call, result);
+      return observeCallResult(call, result, startCall);
     };
     Object.defineProperty(tracked, 'name', { value: method.name });
     copyMethodMetadata(method, tracked);

@@ -1,4 +1,5 @@
-import { HfStatsService } from '../hf-stats.service.js';
+import { latestService } from '../decorators/call-site-registry.js';
+import type { HfStatsService } from '../hf-stats.service.js';
 import { callContext } from '../stats/call-context.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
 
@@ -10,6 +11,13 @@ export interface HfStatsFetchOptions {
    * API and Text Generation Inference).
    */
   computeTimeUnit?: HfComputeTimeUnit;
+  /**
+   * Where attempts outside any tracked call are counted (`untrackedAttemptCount`): give the app's
+   * `HfStatsService` when one process runs several apps (create the fetch in a provider factory that
+   * injects it). Default: the most recent app still running. Attempts of a tracked call always count
+   * in that call's app.
+   */
+  stats?: HfStatsService;
 }
 
 /**
@@ -32,6 +40,11 @@ export function createHfStatsFetch(
       `nestjs-hf-stats: createHfStatsFetch: invalid "computeTimeUnit": expected 'auto', 's' or 'ms'.`,
     );
   }
+  const stats = options.stats;
+  if (stats !== undefined && (stats === null || typeof stats.recordUntrackedAttempt !== 'function')) {
+    throw new TypeError('nestjs-hf-stats: createHfStatsFetch: "stats" must be the HfStatsService of the app.');
+  }
+  const untracked = (): HfStatsService | undefined => stats ?? latestService();
   callContext.enabled = true;
   return async function hfStatsFetch(
     input: Parameters<typeof fetch>[0],
@@ -42,16 +55,14 @@ export function createHfStatsFetch(
     try {
       response = await baseFetch(input, init);
     } catch (error) {
-      observe(() =>
-        call === undefined
-          ? HfStatsService.current?.recordUntrackedAttempt()
-          : call.recordAttempt(undefined, undefined),
+      observe(untracked, () =>
+        call === undefined ? untracked()?.recordUntrackedAttempt() : call.recordAttempt(undefined, undefined),
       );
       throw error;
     }
-    observe(() =>
+    observe(untracked, () =>
       call === undefined
-        ? HfStatsService.current?.recordUntrackedAttempt()
+        ? untracked()?.recordUntrackedAttempt()
         : call.recordAttempt(response.status, readComputeHeaders(response.headers, unit)),
     );
     return response;
@@ -59,10 +70,10 @@ export function createHfStatsFetch(
 }
 
 /** Statistics never change the outcome of the request they observe. */
-function observe(step: () => void): void {
+function observe(service: () => HfStatsService | undefined, step: () => void): void {
   try {
     step();
   } catch (error) {
-    HfStatsService.current?.reportFailure(error);
+    service()?.reportFailure(error);
   }
 }

@@ -64,3 +64,26 @@ describe('the rotating log file', () => {
     expect(fs.readFileSync(target, 'utf8')).toBe('old\n');
   });
 });
+
+function line(index: number): string {
+  return JSON.stringify({ index, pad: 'x'.repeat(200) });
+}
+
+describe('the rotating log file under a burst of rotations', () => {
+  it('keeps at most maxFiles files, and the newest lines', async () => {
+    const dir = tempDir();
+    const target = path.join(dir, 'hf_api_stats.log');
+    const { recorder, handlers } = events();
+    const settings = Object.assign(new HfStatsLogSettings(), { path: target, maxSize: 1024, maxFiles: 3 });
+    const file = openRotatingLogFile(settings, handlers);
+    // About 40 files' worth of lines handed over at once: the rotations come faster than the deletions.
+    for (let index = 0; index < 200; index += 1) {
+      file.write(line(index));
+    }
+    await file.close();
+    const logs = fs.readdirSync(dir).filter((name) => /^hf_api_stats-\d{4}-\d{2}-\d{2}(\.\d+)?\.log$/.test(name));
+    expect(logs.length).toBeLessThanOrEqual(3);
+    expect(fs.readFileSync(target, 'utf8')).toContain(line(199));
+    expect(recorder.failed).not.toHaveBeenCalled();
+  });
+});

@@ -30,13 +30,23 @@ export type StatsLogFileOpener = (settings: HfStatsLogSettings, events: StatsLog
 
 type WriteCallback = (error: NodeJS.ErrnoException | null, written: number, buffer: unknown) => void;
 
+type OpenCallback = (error: NodeJS.ErrnoException | null, fd: number) => void;
+
 /**
  * The `fs` methods of the file streams, counting the bytes that each write completes: the rotating
  * stream never says when its buffer drains, and the writer bounds its memory by those completions.
+ * `opened` hears of each file once it exists.
  */
-function countingFs(written: (bytes: number) => void) {
+function countingFs(written: (bytes: number) => void, opened: (file: string) => void) {
   return {
-    open: fs.open,
+    open(file: fs.PathLike, flags: fs.OpenMode, mode: fs.Mode | undefined, callback: OpenCallback): void {
+      fs.open(file, flags, mode, (error, fd) => {
+        if (error === null) {
+          opened(path.resolve(String(file)));
+        }
+        callback(error, fd);
+      });
+    },
     close: fs.close,
     write(
       fd: number,
@@ -96,6 +106,7 @@ function isRegularFile(file: string): boolean {
  */
 export const openRotatingLogFile: StatsLogFileOpener = (settings, events) => {
   const layout = logFileLayout(settings.path);
+  const prune = latePruning();
   const transport = new DailyRotateFile({
     filename: path.join(layout.dir, `${layout.stem}-%DATE%`),
     extension: layout.extension,
@@ -107,8 +118,15 @@ export const openRotatingLogFile: StatsLogFileOpener = (settings, events) => {
     symlinkName: layout.name,
     auditFile: layout.audit,
     eol: '\n',
-    options: { flags: 'a', fs: countingFs((bytes) => events.written(bytes)) },
+    options: {
+      flags: 'a',
+      fs: countingFs(
+        (bytes) => events.written(bytes),
+        (file) => prune.opened(file),
+      ),
+    },
   });
+  transport.on('logRemoved', (name: unknown) => prune.removed(name));
   // The rotating stream re-emits its file's errors without a listener of its own: unheard, they would crash the app.
   let failed = false;
   const fail = (error: unknown) => {
@@ -136,9 +154,55 @@ export const openRotatingLogFile: StatsLogFileOpener = (settings, events) => {
     close() {
       return new Promise<void>((resolve) => {
         // Removing the transport closes it; it emits finish once its current file has flushed.
-        transport.once('finish', () => resolve());
+        transport.once('finish', () => {
+          prune.sweep();
+          resolve();
+        });
         logger.close();
       });
     },
   };
 };
+
+/**
+ * Deletes the files that the rotation meant to delete before they existed. In a burst of rotations
+ * (a small `maxSize`, a busy minute) file-stream-rotator deletes the oldest file beyond `maxFiles`
+ * while its stream is still opening it, finds nothing, and forgets it: the file appears a moment
+ * later and stays for good (13 files kept with `maxFiles: 3`). Such a file is deleted once it is open.
+ */
+function latePruning() {
+  const pending = new Set<string>();
+  return {
+    removed(name: unknown): void {
+      if (typeof name !== 'string') {
+        return;
+      }
+      const file = path.resolve(name);
+      if (!fs.existsSync(file)) {
+        pending.add(file);
+      }
+    },
+    opened(file: string): void {
+      if (pending.delete(file)) {
+        unlink(file);
+      }
+    },
+    /** At close: whatever opened without our hearing of it. */
+    sweep(): void {
+      for (const file of pending) {
+        if (fs.existsSync(file)) {
+          pending.delete(file);
+          unlink(file);
+        }
+      }
+    },
+  };
+}
+
+function unlink(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // Kept: a file we can't delete is the operator's to see, and must not stop the log.
+  }
+}

@@ -91,7 +91,7 @@ describe('log lines', () => {
       computeTimeMs: 4.568,
       attemptCount: 2,
       rateLimitedCount: 1,
-      statusCodes: [429, 200],
+      attemptStatuses: [429, 200],
       requestId: 'req-42',
       computeCharacters: 120,
       queueTimeMs: 2,
@@ -99,6 +99,8 @@ describe('log lines', () => {
       estimatedCostUsd: 0.0000015,
     });
     expect(entry).not.toHaveProperty('inferenceTimeMs');
+    // statusCodes is a map of counts everywhere else (GET /hf-stats, hf_summary): the ordered list has a name of its own.
+    expect(entry).not.toHaveProperty('statusCodes');
     expect(Object.keys(callLogEntry(call()))).not.toContain('inputTokens');
   });
 

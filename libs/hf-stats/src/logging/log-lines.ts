@@ -24,9 +24,13 @@ export interface HfCallLogEntry {
   computeTimeMs?: number;
   /** HTTP attempts made through `createHfStatsFetch`, retries included. */
   attemptCount?: number;
-  /** With `attemptCount`: attempts answered 429, and every attempt's status in order. */
+  /** With `attemptCount`: attempts answered 429. */
   rateLimitedCount?: number;
-  statusCodes?: number[];
+  /**
+   * With `attemptCount`: the status of every answered attempt, in order (`[429, 200]`: a retry). Not
+   * `statusCodes`, which is a map of counts per status in `GET /hf-stats` and the other lines.
+   */
+  attemptStatuses?: number[];
   /** `x-request-id` of the last response that had one: the id to quote to Hugging Face support. */
   requestId?: string;
   /** Hugging Face's compute headers, when the server sent them. */
@@ -116,7 +120,7 @@ export function callLogEntry(call: HfCallRecord): HfCallLogEntry {
   if (attempts !== undefined) {
     entry.attemptCount = attempts.count;
     entry.rateLimitedCount = attempts.rateLimitedCount;
-    entry.statusCodes = attempts.statusCodes;
+    entry.attemptStatuses = attempts.statusCodes;
     if (attempts.requestId !== undefined) {
       entry.requestId = attempts.requestId;
     }

@@ -6,6 +6,7 @@ import { cleanUsage, openAiUsageOf, type HfTokenUsage } from './usage.js';
 export interface HfCallSink {
   recordCall(call: HfCallRecord): void;
   reportFailure(error: unknown): void;
+  recordUntrackedAttempt(): void;
 }
 
 /** What a call sends, read once at its start. */
@@ -59,6 +60,11 @@ export class PendingCall {
 
   /** One HTTP attempt made for this call: its status (undefined when no response came) and headers. */
   recordAttempt(status: number | undefined, headers: HfComputeHeaders | undefined): void {
+    if (this.finished) {
+      // Made after the call returned (an un-awaited request, say): its record is written already.
+      this.sink.recordUntrackedAttempt();
+      return;
+    }
     const attempts = (this.attempts ??= noAttempts());
     attempts.count += 1;
     if (status !== undefined) {
@@ -89,12 +95,26 @@ export class PendingCall {
     this.finish(false, error);
   }
 
-  private finish(ok: boolean, error: unknown): void {
+  /**
+   * Ends a call whose result was dropped unfinished (a stream read in part, then collected): a
+   * success, timed until `lastActiveAt` (a `performance.now()`), its last sign of life.
+   */
+  abandon(lastActiveAt: number): void {
+    this.finish(true, undefined, lastActiveAt);
+  }
+
+  /** Drops the call unrecorded: its work did not happen (an Observable, timed per subscription instead). */
+  discard(): void {
+    this.finished = true;
+  }
+
+  private finish(ok: boolean, error: unknown, lastActiveAt?: number): void {
     if (this.finished) {
       return;
     }
     this.finished = true;
-    const durationMs = performance.now() - this.startedAt;
+    const now = performance.now();
+    const durationMs = (lastActiveAt ?? now) - this.startedAt;
     const { sessionId, model, operation, textCount, characterCount } = this.start;
     const tokens = this.usage ?? this.tokensFromHeaders();
     this.sink.recordCall({
@@ -106,7 +126,7 @@ export class PendingCall {
       durationMs: durationMs > 0 ? durationMs : 0,
       ok,
       errorType: ok ? undefined : safeErrorType(error),
-      endedAt: Date.now(),
+      endedAt: lastActiveAt === undefined ? Date.now() : Date.now() - (now - lastActiveAt),
       inputTokens: tokens?.inputTokens,
       outputTokens: tokens?.outputTokens,
       computeTimeMs: this.attempts?.computeTimeMs,
