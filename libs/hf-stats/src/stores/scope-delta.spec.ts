@@ -78,6 +78,42 @@ describe('ScopeDelta', () => {
     expect(left.merge(right).toJSON()).toEqual(expected.toJSON());
   });
 
+  it('keeps a model that carries real traffic visible when junk names took every slot first', () => {
+    const delta = new ScopeDelta(50);
+    for (let i = 0; i < 150; i++) {
+      delta.add({ ...call(i), model: i < 50 ? `junk-${i}` : 'real/model' });
+    }
+    const { byModel, callCount } = delta.toJSON();
+    expect(byModel['real/model'].callCount).toBeGreaterThanOrEqual(95);
+    expect(Object.keys(byModel).length).toBeLessThanOrEqual(51);
+    expect(Object.values(byModel).reduce((sum, model) => sum + model.callCount, 0)).toBe(callCount);
+  });
+
+  it('reads a hash with more models than its bound in any field order without losing a figure', () => {
+    const wide = new ScopeDelta(60);
+    for (let i = 0; i < 550; i++) {
+      wide.add({ ...call(i), model: `model-${i % 55}` });
+    }
+    const ops: string[] = [];
+    wide.writeOps(ops);
+    const hash: Record<string, string> = {};
+    apply(hash, ops);
+    // Redis returns fields in no useful order: here one field of each of the first 50 models, then
+    // every field of the last 5, then the rest, which would let the last ones take slots halfway.
+    const phase = ([field]: [string, string]): number => {
+      const index = Number(/^m:model-(\d+)\|/.exec(field)?.[1] ?? -1);
+      return index >= 50 ? 1 : index >= 0 && field.endsWith('|totalTimeMs') ? 0 : 2;
+    };
+    const shuffled = Object.fromEntries(Object.entries(hash).toSorted((a, b) => phase(a) - phase(b)));
+    const json = ScopeDelta.fromHash(shuffled, 50).toJSON();
+    const models = Object.values(json.byModel);
+    expect(models.length).toBeLessThanOrEqual(51);
+    expect(models.reduce((sum, model) => sum + model.callCount, 0)).toBe(550);
+    expect(models.reduce((sum, model) => sum + model.textCount, 0)).toBe(json.textCount);
+    expect(models.reduce((sum, model) => sum + model.totalTimeMs, 0)).toBeCloseTo(json.totalTimeMs, 2);
+    expect(json.byModel.other.p99TimeMs).not.toBeNull();
+  });
+
   it('is empty until a call is added', () => {
     const delta = new ScopeDelta(50);
     expect(delta.isEmpty).toBe(true);
