@@ -16,6 +16,7 @@ import { SessionRegistry } from './sessions/session-registry.js';
 import { HfBudgetExceededError } from './hf-stats.exceptions.js';
 import { reachedLimit } from './stats/budget.js';
 import { defaultCharacterCount, defaultModel, defaultTextCount } from './stats/call-arguments.js';
+import { boundedName, boundedNameOf } from './stats/call-names.js';
 import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
 import type {
   HfCallInput,
@@ -339,13 +340,13 @@ export class HfStatsService
     const ok = call.ok ?? error === undefined;
     this.recordCall({
       sessionId: sessionId === null ? undefined : (sessionId ?? this.currentSessionId()),
-      model,
-      operation,
+      model: boundedNameOf(model),
+      operation: boundedNameOf(operation),
       textCount: texts,
       characterCount: characters,
       durationMs,
       ok,
-      errorType: ok ? undefined : errorTypeOf(error),
+      errorType: ok ? undefined : boundedName(errorTypeOf(error)),
       endedAt: Date.now(),
       inputTokens,
       outputTokens,
@@ -365,8 +366,8 @@ export class HfStatsService
     try {
       start = {
         sessionId: this.currentSessionId(),
-        model: this.modelOf(spec, target, args),
-        operation: spec.operation,
+        model: boundedNameOf(this.modelOf(spec, target, args)),
+        operation: boundedNameOf(spec.operation),
         textCount: this.textCountOf(spec, target, args),
         characterCount: this.characterCountOf(spec, target, args),
         usageOf: spec.usage === undefined ? undefined : (result) => spec.usage?.call(target, result, ...args),
