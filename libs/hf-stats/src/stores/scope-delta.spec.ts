@@ -29,6 +29,15 @@ function call(index: number): HfCallRecord {
   };
 }
 
+/**
+ * An order of a hash's fields: one field of each of the models 0 to 49, then every field of the
+ * models from 50, then the rest; read with a bound of 50, the last ones would take slots halfway.
+ */
+function fieldPhase([field]: [string, string]): number {
+  const index = Number(/^m:model-(\d+)\|/.exec(field)?.[1] ?? -1);
+  return index >= 50 ? 1 : index >= 0 && field.endsWith('|totalTimeMs') ? 0 : 2;
+}
+
 /** What the flush script does to a hash, in JS: the reference the Redis tests check the script against. */
 function apply(hash: Record<string, string>, ops: string[]): void {
   for (let i = 0; i < ops.length; i += 3) {
@@ -98,13 +107,8 @@ describe('ScopeDelta', () => {
     wide.writeOps(ops);
     const hash: Record<string, string> = {};
     apply(hash, ops);
-    // Redis returns fields in no useful order: here one field of each of the first 50 models, then
-    // every field of the last 5, then the rest, which would let the last ones take slots halfway.
-    const phase = ([field]: [string, string]): number => {
-      const index = Number(/^m:model-(\d+)\|/.exec(field)?.[1] ?? -1);
-      return index >= 50 ? 1 : index >= 0 && field.endsWith('|totalTimeMs') ? 0 : 2;
-    };
-    const shuffled = Object.fromEntries(Object.entries(hash).toSorted((a, b) => phase(a) - phase(b)));
+    // Redis returns fields in no useful order: see fieldPhase.
+    const shuffled = Object.fromEntries(Object.entries(hash).toSorted((a, b) => fieldPhase(a) - fieldPhase(b)));
     const json = ScopeDelta.fromHash(shuffled, 50).toJSON();
     const models = Object.values(json.byModel);
     expect(models.length).toBeLessThanOrEqual(51);
