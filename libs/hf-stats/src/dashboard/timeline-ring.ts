@@ -91,7 +91,8 @@ interface Slot {
 /**
  * Per-minute figures of the last `minutes` minutes, globally and per model: a fixed ring of slots,
  * one per minute, each reused when its minute comes round again. Memory is bounded by
- * `minutes * (1 + maxModels)` figures, however long the process runs or idles.
+ * `minutes * (1 + maxModels)` figures (plus as many counters of names under `other`), however long
+ * the process runs or idles.
  */
 export class TimelineRing {
   private readonly slots: Slot[];
