@@ -111,6 +111,34 @@ describe('names a client sends (memory store)', () => {
   });
 });
 
+describe('the model slots when junk names come first (memory store)', () => {
+  it('after 50 junk names, a real model with 100 calls is visible in byModel, the timeline and the Prometheus scrape', async () => {
+    const { app, url } = await boot({ metrics: { prometheus: true } });
+    try {
+      const calls = app.get(HostileCalls);
+      for (let i = 0; i < 50; i++) {
+        await calls.call({ model: `junk-${i}` });
+      }
+      for (let i = 0; i < 100; i++) {
+        await calls.call({ model: 'BAAI/bge-small-en-v1.5' });
+      }
+      const { global } = JSON.parse((await getText(`${url}/hf-stats`)).text) as { global: HfStats };
+      expect(global.byModel['BAAI/bge-small-en-v1.5'].callCount).toBeGreaterThanOrEqual(95);
+      expect(Object.keys(global.byModel).length).toBeLessThanOrEqual(51);
+      const timeline = JSON.parse((await getText(`${url}/hf-stats/timeline`)).text) as {
+        byModel: Record<string, Array<{ callCount: number }>>;
+      };
+      const points = timeline.byModel['BAAI/bge-small-en-v1.5'] ?? [];
+      expect(points.reduce((sum, point) => sum + point.callCount, 0)).toBeGreaterThanOrEqual(95);
+      expect((await getText(`${url}/hf-stats/metrics`)).text).toMatch(
+        /^gen_ai_client_operation_duration_seconds_count\{[^}]*gen_ai_request_model="BAAI\/bge-small-en-v1.5"[^}]*\} (\d+)$/m,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 /** Strings as hostile as a client can make them: lone surrogates, control characters, prototype keys, 100,000 characters. */
 const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('__proto__', 'constructor', 'other', 'unknown', 'toString', 'bad\udc00model', '\u001b[2J', ''),
