@@ -13,12 +13,6 @@ interface Slot<V> {
   count: number;
 }
 
-/** A name counted under `other`: space-saving's counter, and the part of it inherited from the name it replaced. */
-interface Candidate {
-  count: number;
-  error: number;
-}
-
 /**
  * Figures per name (model now, provider next) within a bound: at most `maxNames` names have their
  * own figures, the rest count under `other`. Frequency-aware: the first names get the slots, and a
@@ -26,18 +20,20 @@ interface Candidate {
  * {@link PROMOTION_FACTOR} times its calls; the evicted figures fold into `other`, and the evicted
  * name is counted there from then on. The calls a name had before it got a slot stay in `other`.
  *
- * Names under `other` are counted in at most `maxNames` counters (the space-saving algorithm: a new
- * name takes the smallest counter over, and only calls it had itself count towards its promotion),
- * so a flood of distinct names costs bounded memory and can never evict a name with real traffic.
- * Finding a known name's figures is one map lookup and allocates nothing.
+ * Names under `other` are counted in at most `maxNames` counters (the Misra-Gries algorithm: when
+ * they are full, a new name lowers every counter instead of getting one), so a counter is never
+ * more than the name's calls, a name with more than 1/(maxNames + 1) of the calls under `other`
+ * always has one, and a flood of distinct names costs bounded memory and amortized constant time
+ * and never takes a slot (none of them gets past 1). Finding a known name's figures is one map
+ * lookup and allocates nothing.
  *
  * Names are Map keys and leave through `Object.fromEntries`, so `__proto__` and `constructor` are
  * plain names.
  */
 export class BoundedDimensionMap<V> implements Iterable<[string, V]> {
   private readonly slots = new Map<string, Slot<V>>();
-  /** Made on the first name past the bound: most maps never need it. */
-  private candidates: Map<string, Candidate> | undefined = undefined;
+  /** Calls of names under `other`, lower bounds; made on the first name past the bound: most maps never need it. */
+  private candidates: Map<string, number> | undefined = undefined;
   private otherValue: V | undefined = undefined;
   /** A lower bound of the smallest slot count: counts only grow, so a stale value is too low, never too high. */
   private minSlotCount = 0;
@@ -115,39 +111,47 @@ export class BoundedDimensionMap<V> implements Iterable<[string, V]> {
   }
 
   private countUnderOther(name: string, weight: number): V {
-    let candidate = this.candidates?.get(name);
-    if (candidate === undefined) {
-      candidate = this.addCandidate(name, weight);
-    } else {
-      candidate.count += weight;
-    }
-    const proven = candidate.count - candidate.error;
+    const counted = this.countCandidate(name, weight);
     // The cached minimum is a lower bound: only when it says "maybe" is the exact one looked up.
-    if (proven > PROMOTION_FACTOR * this.minSlotCount && proven > PROMOTION_FACTOR * this.refreshMinSlotCount()) {
-      return this.promote(name, proven);
+    if (counted > PROMOTION_FACTOR * this.minSlotCount && counted > PROMOTION_FACTOR * this.refreshMinSlotCount()) {
+      return this.promote(name, counted);
     }
     return this.other();
   }
 
-  /** Space-saving: when the counters are full, the new name takes over the smallest one. */
-  private addCandidate(name: string, count: number): Candidate {
+  /**
+   * Misra-Gries, weighted: adds `weight` to the name's counter; when every counter is taken, first
+   * lowers them all by as much as the smallest one (or the weight, if less) and drops those at 0.
+   * Each lowering costs one pass but takes at least as many calls off the counters as it visits, so
+   * the passes cost no more, in all, than the calls counted. Returns the name's counter (0: none).
+   */
+  private countCandidate(name: string, weight: number): number {
     const candidates = (this.candidates ??= new Map());
-    let inherited = 0;
+    const current = candidates.get(name);
+    if (current !== undefined) {
+      candidates.set(name, current + weight);
+      return current + weight;
+    }
+    let left = weight;
     if (candidates.size >= this.maxNames) {
-      let smallest: [string, Candidate] | undefined;
-      for (const entry of candidates) {
-        if (smallest === undefined || entry[1].count < smallest[1].count) {
-          smallest = entry;
+      let smallest = Number.POSITIVE_INFINITY;
+      for (const count of candidates.values()) {
+        smallest = Math.min(smallest, count);
+      }
+      const lowered = Math.min(left, smallest);
+      for (const [other, count] of candidates) {
+        if (count <= lowered) {
+          candidates.delete(other);
+        } else {
+          candidates.set(other, count - lowered);
         }
       }
-      if (smallest !== undefined) {
-        candidates.delete(smallest[0]);
-        inherited = smallest[1].count;
-      }
+      left -= lowered;
     }
-    const candidate = { count: inherited + count, error: inherited };
-    candidates.set(name, candidate);
-    return candidate;
+    if (left > 0) {
+      candidates.set(name, left);
+    }
+    return left;
   }
 
   private promote(name: string, count: number): V {
@@ -161,7 +165,7 @@ export class BoundedDimensionMap<V> implements Iterable<[string, V]> {
     if (evicted !== undefined) {
       this.slots.delete(evicted[0]);
       this.fold(this.other(), evicted[1].value);
-      this.addCandidate(evicted[0], evicted[1].count);
+      this.countCandidate(evicted[0], evicted[1].count);
     }
     const value = this.create(name);
     this.slots.set(name, { value, count });
