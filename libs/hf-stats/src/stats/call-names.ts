@@ -33,12 +33,14 @@ interface WellFormed {
  * it returns the same string.
  */
 export function boundedName(name: string): string {
-  if (clean.has(name)) {
-    return name;
-  }
-  if (name.length <= MAX_NAME_LENGTH && !NEEDS_CLEANING.test(name)) {
-    remember(name);
-    return name;
+  if (name.length <= MAX_NAME_LENGTH) {
+    if (clean.has(name)) {
+      return name;
+    }
+    if (!NEEDS_CLEANING.test(name)) {
+      remember(name);
+      return name;
+    }
   }
   const cleaned = (name as unknown as WellFormed).toWellFormed().replace(CONTROLS, '\ufffd');
   if (cleaned === name && name.length <= MAX_NAME_LENGTH) {
