@@ -4,6 +4,7 @@ import path from 'node:path';
 import { HfStatsService, type HfStatsLogFormat } from 'nestjs-hf-stats';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HfStatsLogService } from '../libs/hf-stats/src/logging/hf-stats-log.service.js';
+import { boundedName } from '../libs/hf-stats/src/stats/call-names.js';
 import {
   createLogApp,
   FakeEmbeddingClient,
@@ -102,6 +103,9 @@ describe('statistics log faults and bad input', () => {
   const forgedSession = 'evil\n{"event":"hf_call","sessionId":"forged","model":"x"}\r\n';
   const forgedModel = 'm\r\n{"event":"hf_session_end","sessionId":"forged"}\u2028\u2029\u0085\u001b[2J\u0000';
   const forgedOperation = 'op" ok=false\nevent=hf_call';
+  // Control characters become U+FFFD where the record is made (the name then carries a hash suffix);
+  // quotes and the line separators U+2028/U+2029 stay, for the log to escape.
+  const [recordedModel, recordedOperation] = [boundedName(forgedModel), boundedName(forgedOperation)];
 
   /** Writes a call and a session end with forged names, and returns the raw lines of the file. */
   async function forgedLines(format: HfStatsLogFormat): Promise<string[]> {
@@ -128,9 +132,12 @@ describe('statistics log faults and bad input', () => {
   it('escapes a line-forging session id, model or operation name in JSON lines', async () => {
     const parsed = (await forgedLines('json')).map((line) => JSON.parse(line) as LogLine);
     expect(parsed.map((line) => line.event)).toEqual(['hf_call', 'hf_session_end', 'hf_call']);
-    expect(parsed[0]).toMatchObject({ sessionId: forgedSession, model: forgedModel, operation: forgedOperation });
+    expect(recordedModel).toMatch(
+      /^m\ufffd\ufffd\{"event":"hf_session_end","sessionId":"forged"\}\u2028\u2029\ufffd\ufffd\[2J\ufffd~/,
+    );
+    expect(parsed[0]).toMatchObject({ sessionId: forgedSession, model: recordedModel, operation: recordedOperation });
     expect(parsed[1]).toMatchObject({ sessionId: forgedSession });
-    expect(parsed[2]).toMatchObject({ sessionId: null, model: forgedModel });
+    expect(parsed[2]).toMatchObject({ sessionId: null, model: recordedModel });
   });
 
   it('escapes a line-forging session id, model or operation name in text lines', async () => {
@@ -141,8 +148,8 @@ describe('statistics log faults and bad input', () => {
       'hf_call',
     ]);
     expect(lines[0]).toContain(` sessionId=${jsonEscaped(forgedSession)} `);
-    expect(lines[0]).toContain(` model=${jsonEscaped(forgedModel)} `);
-    expect(lines[0]).toContain(` operation=${jsonEscaped(forgedOperation)} `);
+    expect(lines[0]).toContain(` model=${jsonEscaped(recordedModel)} `);
+    expect(lines[0]).toContain(` operation=${jsonEscaped(recordedOperation)} `);
   });
 
   it('rotates at a tiny size, keeps maxFiles files, and the symlink follows the newest', async () => {

@@ -15,6 +15,7 @@ import { isValidSessionId } from './sessions/session-id.js';
 import { SessionRegistry } from './sessions/session-registry.js';
 import { HfBudgetExceededError } from './hf-stats.exceptions.js';
 import { reachedLimit } from './stats/budget.js';
+import { boundedName, boundedNameOf } from './stats/call-names.js';
 import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
 import type {
   HfCallInput,
@@ -335,13 +336,13 @@ export class HfStatsService
     const ok = call.ok ?? error === undefined;
     this.recordCall({
       sessionId: sessionId === null ? undefined : (sessionId ?? this.currentSessionId()),
-      model,
-      operation,
+      model: boundedNameOf(model),
+      operation: boundedNameOf(operation),
       textCount: texts,
       characterCount: characters,
       durationMs,
       ok,
-      errorType: ok ? undefined : errorTypeOf(error),
+      errorType: ok ? undefined : boundedName(errorTypeOf(error)),
       endedAt: Date.now(),
       inputTokens,
       outputTokens,

@@ -112,6 +112,21 @@ describe('TimelineRing', () => {
     expect(byModel.other.at(-1)!.callCount).toBe(2);
   });
 
+  it('keeps a model that carries real traffic visible when junk names took every slot of the minute first', () => {
+    const ring = new TimelineRing(5, 50);
+    for (let i = 0; i < 50; i++) {
+      ring.add(call({ model: `junk-${i}` }));
+    }
+    for (let i = 0; i < 100; i++) {
+      ring.add(call({ model: 'real/model' }));
+    }
+    const { byModel, global } = ring.read(Date.now());
+    expect(byModel['real/model'].at(-1)!.callCount).toBeGreaterThanOrEqual(95);
+    expect(Object.keys(byModel).length).toBeLessThanOrEqual(51);
+    const sum = Object.values(byModel).reduce((total, points) => total + points.at(-1)!.callCount, 0);
+    expect(sum).toBe(global.at(-1)!.callCount);
+  });
+
   it('reset empties every minute', () => {
     const ring = new TimelineRing(3, 10);
     ring.add(call());

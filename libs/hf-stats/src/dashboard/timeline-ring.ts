@@ -1,7 +1,8 @@
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import { LatencyHistogram } from '../stats/latency-histogram.js';
 import { nanoUsdToUsd } from '../stats/pricing.js';
-import { OTHER, UNKNOWN_MODEL } from '../stats/stats-accumulator.js';
+import { BoundedDimensionMap } from '../stats/bounded-dimension-map.js';
+import { UNKNOWN_MODEL } from '../stats/stats-accumulator.js';
 import type { HfTimeline, HfTimelinePoint } from './timeline.interfaces.js';
 
 /** One minute of the timeline. */
@@ -41,6 +42,19 @@ class MinuteFigures {
     this.latency.record(call.durationMs);
   }
 
+  /** Adds another minute's figures, as if its calls had been added here. */
+  merge(other: MinuteFigures): void {
+    this.callCount += other.callCount;
+    this.textCount += other.textCount;
+    this.errorCount += other.errorCount;
+    this.inputTokens += other.inputTokens;
+    this.outputTokens += other.outputTokens;
+    this.costNanoUsd += other.costNanoUsd;
+    this.pricedCallCount += other.pricedCallCount;
+    this.maxTimeMs = Math.max(this.maxTimeMs, other.maxTimeMs);
+    this.latency.merge(other.latency);
+  }
+
   toPoint(at: number): HfTimelinePoint {
     const p95 = this.latency.percentile(95);
     return {
@@ -58,18 +72,27 @@ class MinuteFigures {
 
 const EMPTY = new MinuteFigures();
 
+function newMinute(): MinuteFigures {
+  return new MinuteFigures();
+}
+
+function mergeMinute(into: MinuteFigures, from: MinuteFigures): void {
+  into.merge(from);
+}
+
 /** One slot of the ring: the minute it holds now, and that minute's figures. */
 interface Slot {
   /** `floor(epochMs / 60000)`; -1 when the slot never held a minute. */
   minute: number;
   global: MinuteFigures;
-  byModel: Map<string, MinuteFigures>;
+  byModel: BoundedDimensionMap<MinuteFigures>;
 }
 
 /**
  * Per-minute figures of the last `minutes` minutes, globally and per model: a fixed ring of slots,
  * one per minute, each reused when its minute comes round again. Memory is bounded by
- * `minutes * (1 + maxModels)` figures, however long the process runs or idles.
+ * `minutes * (1 + maxModels)` figures (plus as many counters of names under `other`), however long
+ * the process runs or idles.
  */
 export class TimelineRing {
   private readonly slots: Slot[];
@@ -82,7 +105,7 @@ export class TimelineRing {
     this.slots = Array.from({ length: minutes }, () => ({
       minute: -1,
       global: new MinuteFigures(),
-      byModel: new Map(),
+      byModel: new BoundedDimensionMap(maxModels, newMinute, mergeMinute),
     }));
   }
 
@@ -103,17 +126,17 @@ export class TimelineRing {
       // The slot held a minute that has left the window (one lap ago, or after any idle gap): reuse it.
       slot.minute = minute;
       slot.global = new MinuteFigures();
-      slot.byModel = new Map();
+      slot.byModel.clear();
     }
     slot.global.add(call);
-    this.modelFigures(slot, call.model ?? UNKNOWN_MODEL).add(call);
+    slot.byModel.admit(call.model ?? UNKNOWN_MODEL).add(call);
   }
 
   reset(): void {
     for (const slot of this.slots) {
       slot.minute = -1;
       slot.global = new MinuteFigures();
-      slot.byModel = new Map();
+      slot.byModel.clear();
     }
     this.dropped = 0;
   }
@@ -151,18 +174,5 @@ export class TimelineRing {
       byModel,
       droppedCallCount: this.dropped,
     };
-  }
-
-  private modelFigures(slot: Slot, model: string): MinuteFigures {
-    let figures = slot.byModel.get(model);
-    if (figures === undefined) {
-      const key = slot.byModel.size - (slot.byModel.has(OTHER) ? 1 : 0) < this.maxModels ? model : OTHER;
-      figures = slot.byModel.get(key);
-      if (figures === undefined) {
-        figures = new MinuteFigures();
-        slot.byModel.set(key, figures);
-      }
-    }
-    return figures;
   }
 }

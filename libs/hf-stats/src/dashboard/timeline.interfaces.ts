@@ -24,7 +24,7 @@ export interface HfTimeline {
   from: string;
   to: string;
   global: HfTimelinePoint[];
-  /** The same points per model seen in the window; past `maxModels` names, the rest count under `"other"`. */
+  /** The same points per model seen in the window; per minute at most `maxModels` names, chosen as in `byModel` of `GET /hf-stats`, the rest under `"other"`. */
   byModel: Record<string, HfTimelinePoint[]>;
   /** Calls that ended before the window the ring still holds (a clock set back): ignored and counted. */
   droppedCallCount: number;

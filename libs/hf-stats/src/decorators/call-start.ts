@@ -1,5 +1,6 @@
 import type { HfStatsService } from '../hf-stats.service.js';
 import { defaultCharacterCount, defaultModel, defaultTextCount } from '../stats/call-arguments.js';
+import { boundedNameOf } from '../stats/call-names.js';
 import type { HfCallStart } from '../stats/pending-call.js';
 import type { TrackHFCallOptions } from './track-hf-call.decorator.js';
 
@@ -43,8 +44,9 @@ export function readCallStart(
   const usage = spec.usage;
   return {
     sessionId,
-    model,
-    operation: spec.operation,
+    // Bounded once here, so every reader shows the same value.
+    model: boundedNameOf(model),
+    operation: boundedNameOf(spec.operation),
     textCount,
     characterCount,
     usageOf: usage === undefined ? undefined : (result) => usage.call(target, result, ...args),

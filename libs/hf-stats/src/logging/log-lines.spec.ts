@@ -4,6 +4,7 @@ import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { callLogEntry, formatLogEntry, sessionEndLogEntry, summaryLogEntry } from './log-lines.js';
 import { callAttempts, callRecord } from '../stats/call-record.fixture.js';
+import { boundedName, MAX_NAME_LENGTH } from '../stats/call-names.js';
 
 const ENDED_AT = Date.parse('2030-01-15T12:00:00.000Z');
 
@@ -104,10 +105,12 @@ describe('log lines', () => {
     expect(Object.keys(callLogEntry(call()))).not.toContain('inputTokens');
   });
 
-  it('bounds model and operation names', () => {
-    const entry = callLogEntry(call({ model: 'm'.repeat(10_000), operation: 'o'.repeat(300) }));
-    expect(entry.model).toBe(`${'m'.repeat(256)}…`);
-    expect(entry.operation).toBe(`${'o'.repeat(256)}…`);
+  it('shows model and operation as the record holds them, bounded where it was made', () => {
+    const [model, operation] = [boundedName('m'.repeat(10_000)), boundedName('o'.repeat(300))];
+    const entry = callLogEntry(call({ model, operation }));
+    expect(entry.model).toBe(model);
+    expect(entry.operation).toBe(operation);
+    expect(entry.model!.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
   });
 
   it('gives a session end its totals, as GET /hf-stats names them, and the reason', () => {

@@ -76,16 +76,6 @@ export interface HfSessionEndLogEntry extends Omit<HfSessionStats, 'active' | 'e
 /** Any line of the statistics log. */
 export type HfStatsLogEntry = HfCallLogEntry | HfSummaryLogEntry | HfSessionEndLogEntry;
 
-/** Model and operation names come from the caller's arguments; a line stays small whatever they hold. */
-const MAX_NAME_LENGTH = 256;
-
-function boundedName(value: string | undefined): string | null {
-  if (value === undefined) {
-    return null;
-  }
-  return value.length > MAX_NAME_LENGTH ? `${value.slice(0, MAX_NAME_LENGTH)}…` : value;
-}
-
 function roundMs(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
@@ -95,8 +85,9 @@ export function callLogEntry(call: HfCallRecord): HfCallLogEntry {
     event: 'hf_call',
     time: new Date(call.endedAt).toISOString(),
     sessionId: call.sessionId ?? null,
-    model: boundedName(call.model),
-    operation: boundedName(call.operation),
+    // Bounded where the record was made (boundedName), so the line shows what every reader shows.
+    model: call.model ?? null,
+    operation: call.operation ?? null,
     texts: call.textCount,
     durationMs: roundMs(call.durationMs),
     ok: call.ok,

@@ -39,6 +39,16 @@ describe('BoundedLabel', () => {
 });
 
 describe('SeriesCache', () => {
+  it('gives a model that carries real traffic its own label when junk names took every label first', () => {
+    const cache = new SeriesCache(50, (labels) => labels);
+    for (let i = 0; i < 50; i++) {
+      cache.of(call({ model: `junk-${i}` }));
+    }
+    const models = Array.from({ length: 100 }, () => cache.of(call({ model: 'real/model' })).model);
+    expect(models.filter((model) => model === 'real/model').length).toBeGreaterThanOrEqual(95);
+    expect(models.at(-1)).toBe('real/model');
+  });
+
   it('creates one series per label set and reuses it', () => {
     const created: string[] = [];
     const cache = new SeriesCache(10, (labels) => {

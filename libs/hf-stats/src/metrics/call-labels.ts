@@ -1,7 +1,8 @@
+import { BoundedDimensionMap, OTHER } from '../stats/bounded-dimension-map.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 
-/** The value every label takes once its distinct values are used up. */
-export const OTHER_LABEL = 'other';
+/** The value a label takes for the values past its bound. */
+export const OTHER_LABEL = OTHER;
 
 /** `gen_ai.provider.name` of every call. */
 export const GEN_AI_PROVIDER = 'huggingface';
@@ -29,21 +30,30 @@ export function genAiOperationName(operation: string): string {
   return GEN_AI_OPERATIONS.get(operation.toLowerCase()) ?? operation;
 }
 
-/** Keeps the first `max` distinct values; later ones map to `other`, so a label has at most max + 1 values. */
-export class BoundedLabel {
-  private readonly seen = new Set<string>();
+function sameLabel(value: string): string {
+  return value;
+}
 
-  constructor(private readonly max: number) {}
+function keepSeries(): void {
+  // A label value that loses its slot keeps the series it had: counters never go back.
+}
+
+/**
+ * At most `max` label values in use at once, the rest map to `other`, chosen as the figures choose
+ * their models ({@link BoundedDimensionMap}): a value with traffic takes the slot of a rarely used
+ * one. A value that loses its slot keeps its series (its counts stay true) and maps to `other`
+ * from then on; since a value must have had twice the calls of the least-used one to take its slot,
+ * the series ever made grow with the logarithm of the calls, not with the distinct values.
+ */
+export class BoundedLabel {
+  private readonly values: BoundedDimensionMap<string>;
+
+  constructor(max: number) {
+    this.values = new BoundedDimensionMap(max, sameLabel, keepSeries);
+  }
 
   map(value: string): string {
-    if (this.seen.has(value)) {
-      return value;
-    }
-    if (this.seen.size < this.max) {
-      this.seen.add(value);
-      return value;
-    }
-    return OTHER_LABEL;
+    return this.values.admit(value);
   }
 }
 

@@ -31,7 +31,11 @@ export function noAttempts(): HfCallAttempts {
   };
 }
 
-/** One finished call, as every call site hands it to the recorder. Times are epoch milliseconds. */
+/**
+ * One finished call, as every call site hands it to the recorder. Times are epoch milliseconds.
+ * Every name in it (model, operation, error type; the provider next) went through `boundedName`
+ * where the record was made: at most 200 characters, well-formed, no control characters.
+ */
 export interface HfCallRecord {
   sessionId: string | undefined;
   model: string | undefined;

@@ -47,7 +47,12 @@ export interface HfModelStats {
 
 /** Figures of one scope (global, or one session). */
 export interface HfStats extends HfModelStats {
-  /** The same figures per model; past `maxModels` distinct names, the rest count under `"other"`. */
+  /**
+   * The same figures per model: at most `maxModels` names, the rest under `"other"`. A name under
+   * `"other"` takes the slot of the least-used name once it has had more than twice its calls (its
+   * earlier calls stay in `"other"`, the evicted name's figures move there). Names are at most 200
+   * characters (see `HfCallInput.model`).
+   */
   byModel: Record<string, HfModelStats>;
   /** Tracked calls refused before they were made because the session was over its budget. */
   budgetRejectedCount: number;
@@ -93,6 +98,12 @@ export interface HfCallInput {
   texts?: number;
   /** Total length of the texts sent. Default: unmeasured. */
   characters?: number;
+  /**
+   * Kept as given when at most 200 characters without control characters or lone surrogates;
+   * otherwise cleaned (those characters become U+FFFD), cut, and followed by `~` and 8 hex digits of
+   * a hash of the name as given, so that distinct names stay distinct. The same for `operation`,
+   * for the error type, and for the model a decorated call names.
+   */
   model?: string;
   operation?: string;
   /** Whether the call succeeded. Default: true unless `error` is given. */

@@ -1,4 +1,5 @@
 import type { HfComputeHeaders } from '../fetch/compute-headers.js';
+import { boundedName } from './call-names.js';
 import { errorTypeOf, noAttempts, type HfCallAttempts, type HfCallRecord } from './hf-call-record.js';
 import { cleanUsage, openAiUsageOf, type HfTokenUsage } from './usage.js';
 
@@ -12,6 +13,7 @@ export interface HfCallSink {
 /** What a call sends, read once at its start. */
 export interface HfCallStart {
   sessionId: string | undefined;
+  /** Model and operation as `boundedName` leaves them: the record keeps them as they are. */
   model: string | undefined;
   operation: string | undefined;
   textCount: number;
@@ -125,7 +127,7 @@ export class PendingCall {
       characterCount,
       durationMs: durationMs > 0 ? durationMs : 0,
       ok,
-      errorType: ok ? undefined : safeErrorType(error),
+      errorType: ok ? undefined : boundedName(safeErrorType(error)),
       endedAt: lastActiveAt === undefined ? Date.now() : Date.now() - (now - lastActiveAt),
       inputTokens: tokens?.inputTokens,
       outputTokens: tokens?.outputTokens,

@@ -138,6 +138,20 @@ describe('ScopeAccumulator', () => {
     expect(JSON.parse(JSON.stringify(byModel)).__proto__.callCount).toBe(1);
   });
 
+  it('keeps a model that carries real traffic visible when junk names took every slot first', () => {
+    const scope = new ScopeAccumulator(50);
+    for (let i = 0; i < 50; i++) {
+      scope.add(call({ model: `junk-${i}` }));
+    }
+    for (let i = 0; i < 100; i++) {
+      scope.add(call({ model: 'real/model' }));
+    }
+    const { byModel, callCount } = scope.toJSON();
+    expect(byModel['real/model'].callCount).toBeGreaterThanOrEqual(95);
+    expect(Object.keys(byModel).length).toBeLessThanOrEqual(51);
+    expect(Object.values(byModel).reduce((sum, model) => sum + model.callCount, 0)).toBe(callCount);
+  });
+
   it('counts calls without a model under unknown', () => {
     const scope = new ScopeAccumulator(5);
     scope.add(call({}));

@@ -1,10 +1,10 @@
+import { BoundedDimensionMap, OTHER } from './bounded-dimension-map.js';
 import type { HfCallRecord } from './hf-call-record.js';
 import type { HfModelStats, HfStats } from './hf-stats.interfaces.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { nanoUsdToUsd } from './pricing.js';
 
-/** Label under which names past a bound are counted. */
-export const OTHER = 'other';
+export { OTHER };
 /** Model label of calls whose model is not known. */
 export const UNKNOWN_MODEL = 'unknown';
 /** Distinct error types or status codes kept per scope before the rest count under `other`. */
@@ -147,9 +147,56 @@ export class StatsAccumulator {
   }
 }
 
+/** Adds every figure of `source` to `target`, as if its calls had been added there. */
+export function mergeStats(target: StatsAccumulator, source: StatsAccumulator): void {
+  if (source.callCount === 0 && source.latency.count === 0) {
+    return;
+  }
+  target.callCount += source.callCount;
+  target.textCount += source.textCount;
+  target.characterCount += source.characterCount;
+  target.errorCount += source.errorCount;
+  target.totalTimeMs += source.totalTimeMs;
+  target.inputTokens += source.inputTokens;
+  target.outputTokens += source.outputTokens;
+  target.tokensUnmeasuredCount += source.tokensUnmeasuredCount;
+  target.attemptCount += source.attemptCount;
+  target.rateLimitedCount += source.rateLimitedCount;
+  target.computeTimeMs += source.computeTimeMs;
+  target.invalidHeaderCount += source.invalidHeaderCount;
+  target.costNanoUsd += source.costNanoUsd;
+  target.pricedCallCount += source.pricedCallCount;
+  for (const [key, count] of source.errors ?? []) {
+    incrementBounded((target.errors ??= new Map()), key, count);
+  }
+  for (const [key, count] of source.statusCodes ?? []) {
+    incrementBounded((target.statusCodes ??= new Map()), key, count);
+  }
+  target.minTimeMs = Math.min(target.minTimeMs, source.minTimeMs);
+  target.maxTimeMs = Math.max(target.maxTimeMs, source.maxTimeMs);
+  target.latency.merge(source.latency);
+  if (source.firstCallAt !== 0 && (target.firstCallAt === 0 || source.firstCallAt < target.firstCallAt)) {
+    target.firstCallAt = source.firstCallAt;
+  }
+  target.lastCallAt = Math.max(target.lastCallAt, source.lastCallAt);
+}
+
+function newStats(): StatsAccumulator {
+  return new StatsAccumulator();
+}
+
+/** Figures per model within `maxModels` names, the rest under `other` (see {@link BoundedDimensionMap}). */
+export function modelStatsMap(maxModels: number): BoundedDimensionMap<StatsAccumulator> {
+  return new BoundedDimensionMap(maxModels, newStats, mergeStats);
+}
+
+function modelStatsJson(stats: StatsAccumulator): HfModelStats {
+  return stats.toJSON();
+}
+
 /** Running figures of a scope (global, or one session): its own, and per model within a bound. */
 export class ScopeAccumulator extends StatsAccumulator {
-  private byModel: Map<string, StatsAccumulator> | undefined = undefined;
+  private byModel: BoundedDimensionMap<StatsAccumulator> | undefined = undefined;
   budgetRejectedCount = 0;
 
   constructor(private readonly maxModels: number) {
@@ -158,7 +205,7 @@ export class ScopeAccumulator extends StatsAccumulator {
 
   override add(call: HfCallRecord): void {
     super.add(call);
-    this.modelStats(call.model ?? UNKNOWN_MODEL).add(call);
+    (this.byModel ??= modelStatsMap(this.maxModels)).admit(call.model ?? UNKNOWN_MODEL).add(call);
   }
 
   override reset(): void {
@@ -168,25 +215,7 @@ export class ScopeAccumulator extends StatsAccumulator {
   }
 
   override toJSON(): HfStats {
-    // fromEntries defines keys, so a model named `__proto__` stays a key rather than a prototype.
-    const byModel: Record<string, HfModelStats> = Object.fromEntries(
-      [...(this.byModel ?? [])].map(([model, stats]) => [model, stats.toJSON()]),
-    );
+    const byModel = this.byModel?.toObject(modelStatsJson) ?? {};
     return { ...super.toJSON(), byModel, budgetRejectedCount: this.budgetRejectedCount };
-  }
-
-  private modelStats(model: string): StatsAccumulator {
-    const models = (this.byModel ??= new Map());
-    let stats = models.get(model);
-    if (stats === undefined) {
-      // Up to maxModels names get their own figures; later ones share `other`.
-      const key = models.size - (models.has(OTHER) ? 1 : 0) < this.maxModels ? model : OTHER;
-      stats = models.get(key);
-      if (stats === undefined) {
-        stats = new StatsAccumulator();
-        models.set(key, stats);
-      }
-    }
-    return stats;
   }
 }

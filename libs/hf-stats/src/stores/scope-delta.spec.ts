@@ -29,6 +29,15 @@ function call(index: number): HfCallRecord {
   };
 }
 
+/**
+ * An order of a hash's fields: one field of each of the models 0 to 49, then every field of the
+ * models from 50, then the rest; read with a bound of 50, the last ones would take slots halfway.
+ */
+function fieldPhase([field]: [string, string]): number {
+  const index = Number(/^m:model-(\d+)\|/.exec(field)?.[1] ?? -1);
+  return index >= 50 ? 1 : index >= 0 && field.endsWith('|totalTimeMs') ? 0 : 2;
+}
+
 /** What the flush script does to a hash, in JS: the reference the Redis tests check the script against. */
 function apply(hash: Record<string, string>, ops: string[]): void {
   for (let i = 0; i < ops.length; i += 3) {
@@ -76,6 +85,37 @@ describe('ScopeDelta', () => {
       expected.add(call(i));
     }
     expect(left.merge(right).toJSON()).toEqual(expected.toJSON());
+  });
+
+  it('keeps a model that carries real traffic visible when junk names took every slot first', () => {
+    const delta = new ScopeDelta(50);
+    for (let i = 0; i < 150; i++) {
+      delta.add({ ...call(i), model: i < 50 ? `junk-${i}` : 'real/model' });
+    }
+    const { byModel, callCount } = delta.toJSON();
+    expect(byModel['real/model'].callCount).toBeGreaterThanOrEqual(95);
+    expect(Object.keys(byModel).length).toBeLessThanOrEqual(51);
+    expect(Object.values(byModel).reduce((sum, model) => sum + model.callCount, 0)).toBe(callCount);
+  });
+
+  it('reads a hash with more models than its bound in any field order without losing a figure', () => {
+    const wide = new ScopeDelta(60);
+    for (let i = 0; i < 550; i++) {
+      wide.add({ ...call(i), model: `model-${i % 55}` });
+    }
+    const ops: string[] = [];
+    wide.writeOps(ops);
+    const hash: Record<string, string> = {};
+    apply(hash, ops);
+    // Redis returns fields in no useful order: see fieldPhase.
+    const shuffled = Object.fromEntries(Object.entries(hash).toSorted((a, b) => fieldPhase(a) - fieldPhase(b)));
+    const json = ScopeDelta.fromHash(shuffled, 50).toJSON();
+    const models = Object.values(json.byModel);
+    expect(models.length).toBeLessThanOrEqual(51);
+    expect(models.reduce((sum, model) => sum + model.callCount, 0)).toBe(550);
+    expect(models.reduce((sum, model) => sum + model.textCount, 0)).toBe(json.textCount);
+    expect(models.reduce((sum, model) => sum + model.totalTimeMs, 0)).toBeCloseTo(json.totalTimeMs, 2);
+    expect(json.byModel.other.p99TimeMs).not.toBeNull();
   });
 
   it('is empty until a call is added', () => {

@@ -1,7 +1,14 @@
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfModelStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { LatencyHistogram } from '../stats/latency-histogram.js';
-import { incrementBounded, OTHER, StatsAccumulator, UNKNOWN_MODEL } from '../stats/stats-accumulator.js';
+import type { BoundedDimensionMap } from '../stats/bounded-dimension-map.js';
+import {
+  incrementBounded,
+  mergeStats,
+  modelStatsMap,
+  StatsAccumulator,
+  UNKNOWN_MODEL,
+} from '../stats/stats-accumulator.js';
 
 /** Additive integer figures of a `StatsAccumulator`, stored with HINCRBY. */
 const INTEGER_FIELDS = [
@@ -25,41 +32,17 @@ const FLOAT_FIELDS = ['totalTimeMs', 'computeTimeMs'] as const;
 /** One hash field update of a flush: `i` HINCRBY, `f` HINCRBYFLOAT, `<` keep the minimum, `>` keep the maximum. */
 export type FieldOp = 'i' | 'f' | '<' | '>';
 
-/** Adds every figure of `source` to `target`, as if its calls had been added there. */
-export function mergeStats(target: StatsAccumulator, source: StatsAccumulator): void {
-  if (source.callCount === 0 && source.latency.count === 0) {
-    return;
-  }
-  for (const field of INTEGER_FIELDS) {
-    target[field] += source[field];
-  }
-  for (const field of FLOAT_FIELDS) {
-    target[field] += source[field];
-  }
-  for (const [key, count] of source.errors ?? []) {
-    incrementBounded((target.errors ??= new Map()), key, count);
-  }
-  for (const [key, count] of source.statusCodes ?? []) {
-    incrementBounded((target.statusCodes ??= new Map()), key, count);
-  }
-  target.minTimeMs = Math.min(target.minTimeMs, source.minTimeMs);
-  target.maxTimeMs = Math.max(target.maxTimeMs, source.maxTimeMs);
-  target.latency.merge(source.latency);
-  if (source.firstCallAt !== 0 && (target.firstCallAt === 0 || source.firstCallAt < target.firstCallAt)) {
-    target.firstCallAt = source.firstCallAt;
-  }
-  target.lastCallAt = Math.max(target.lastCallAt, source.lastCallAt);
-}
-
 /**
  * Figures of one scope (global, or one session) in a form that can be merged, written to a Redis hash as
  * increments and read back: a total and one `StatsAccumulator` per model (bounded like `ScopeAccumulator`).
  */
 export class ScopeDelta {
   readonly total = new StatsAccumulator();
-  readonly byModel = new Map<string, StatsAccumulator>();
+  readonly byModel: BoundedDimensionMap<StatsAccumulator>;
 
-  constructor(private readonly maxModels: number) {}
+  constructor(maxModels: number) {
+    this.byModel = modelStatsMap(maxModels);
+  }
 
   get isEmpty(): boolean {
     return this.total.callCount === 0;
@@ -74,17 +57,14 @@ export class ScopeDelta {
   merge(other: ScopeDelta): this {
     mergeStats(this.total, other.total);
     for (const [name, stats] of other.byModel) {
-      mergeStats(this.model(name), stats);
+      mergeStats(this.model(name, stats.callCount), stats);
     }
     return this;
   }
 
   /** The figures as `GET /hf-stats` shows them. */
   toJSON(budgetRejectedCount = 0): HfStats {
-    const byModel: Record<string, HfModelStats> = {};
-    for (const [name, stats] of this.byModel) {
-      byModel[name] = stats.toJSON();
-    }
+    const byModel: Record<string, HfModelStats> = this.byModel.toObject((stats) => stats.toJSON());
     return { ...this.total.toJSON(), byModel, budgetRejectedCount };
   }
 
@@ -111,7 +91,8 @@ export class ScopeDelta {
       if (scope === 't') {
         stats = delta.total;
       } else if (scope.startsWith('m:')) {
-        stats = delta.model(decodeURIComponent(scope.slice(2)));
+        // Weight 0: fields arrive in any order, so no name may take another's slot halfway through.
+        stats = delta.model(decodeURIComponent(scope.slice(2)), 0);
       } else {
         continue;
       }
@@ -123,18 +104,9 @@ export class ScopeDelta {
     return delta;
   }
 
-  private model(name: string): StatsAccumulator {
-    let stats = this.byModel.get(name);
-    if (stats === undefined) {
-      const ownCount = this.byModel.size - (this.byModel.has(OTHER) ? 1 : 0);
-      const key = ownCount < this.maxModels ? name : OTHER;
-      stats = this.byModel.get(key);
-      if (stats === undefined) {
-        stats = new StatsAccumulator();
-        this.byModel.set(key, stats);
-      }
-    }
-    return stats;
+  /** The figures `weight` calls of `name` add to (see `BoundedDimensionMap`). */
+  private model(name: string, weight = 1): StatsAccumulator {
+    return this.byModel.admit(name, weight);
   }
 }
 
