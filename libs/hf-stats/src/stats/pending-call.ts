@@ -1,10 +1,12 @@
 import type { HfComputeHeaders } from '../fetch/compute-headers.js';
+import type { CallHold } from '../sessions/session-lifecycle.js';
 import { errorTypeOf, noAttempts, type HfCallAttempts, type HfCallRecord } from './hf-call-record.js';
 import { cleanUsage, openAiUsageOf, type HfTokenUsage } from './usage.js';
 
 /** Where a finished call goes. Implemented by `HfStatsService`; must never throw. */
 export interface HfCallSink {
-  recordCall(call: HfCallRecord): void;
+  /** Records the call and releases what it held from its start (its place in flight, its budget reservation). */
+  recordCall(call: HfCallRecord, hold?: CallHold): void;
   reportFailure(error: unknown): void;
 }
 
@@ -36,6 +38,8 @@ export class PendingCall {
   constructor(
     private readonly sink: HfCallSink,
     private readonly start: HfCallStart,
+    /** Released exactly once, when the call finishes, whichever way. */
+    private readonly hold?: CallHold,
   ) {}
 
   get sessionId(): string | undefined {
@@ -97,22 +101,25 @@ export class PendingCall {
     const durationMs = performance.now() - this.startedAt;
     const { sessionId, model, operation, textCount, characterCount } = this.start;
     const tokens = this.usage ?? this.tokensFromHeaders();
-    this.sink.recordCall({
-      sessionId,
-      model,
-      operation,
-      textCount,
-      characterCount,
-      durationMs: durationMs > 0 ? durationMs : 0,
-      ok,
-      errorType: ok ? undefined : safeErrorType(error),
-      endedAt: Date.now(),
-      inputTokens: tokens?.inputTokens,
-      outputTokens: tokens?.outputTokens,
-      computeTimeMs: this.attempts?.computeTimeMs,
-      attempts: this.attempts,
-      costNanoUsd: undefined,
-    });
+    this.sink.recordCall(
+      {
+        sessionId,
+        model,
+        operation,
+        textCount,
+        characterCount,
+        durationMs: durationMs > 0 ? durationMs : 0,
+        ok,
+        errorType: ok ? undefined : safeErrorType(error),
+        endedAt: Date.now(),
+        inputTokens: tokens?.inputTokens,
+        outputTokens: tokens?.outputTokens,
+        computeTimeMs: this.attempts?.computeTimeMs,
+        attempts: this.attempts,
+        costNanoUsd: undefined,
+      },
+      this.hold,
+    );
   }
 
   /** TGI reports prompt and generated tokens in headers, TEI the tokens it embedded. */
