@@ -10,7 +10,6 @@ import {
 import { ClsService } from 'nestjs-cls';
 import { HF_STATS_OPTIONS, SESSION_ID_CLS_KEY } from './hf-stats.internal-constants.js';
 import {
-  budgetReached,
   callsOutlivedShutdown,
   invalidArgument,
   SESSION_OVERFLOW_WARNING,
@@ -18,11 +17,9 @@ import {
 } from './hf-stats.messages.js';
 import { HfStatsOptions } from './hf-stats.options.js';
 import { isValidSessionId } from './sessions/session-id.js';
-import type { SessionEntry } from './sessions/session-entry.js';
 import { CallHold, SessionLifecycle } from './sessions/session-lifecycle.js';
 import { SessionRegistry } from './sessions/session-registry.js';
-import { HfBudgetExceededError } from './hf-stats.exceptions.js';
-import { reachedLimit, reservedCostNanoUsd } from './stats/budget.js';
+import { SessionBudget } from './stats/budget.js';
 import { defaultCharacterCount, defaultModel, defaultTextCount } from './stats/call-arguments.js';
 import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
 import type {
@@ -78,6 +75,7 @@ export class HfStatsService
   /** The calls in flight, and the session ends and the shutdown that wait for them. */
   private readonly lifecycle: SessionLifecycle;
   private readonly pricing: HfPricing | undefined;
+  private readonly budget: SessionBudget | undefined;
   private rejectedSessionIdCount = 0;
   private untrackedAttemptCount = 0;
   private internalErrorCount = 0;
@@ -105,6 +103,12 @@ export class HfStatsService
       (error) => this.reportFailure(error),
     );
     this.pricing = options.pricing.length > 0 ? new HfPricing(options.pricing) : undefined;
+    this.budget =
+      options.budget === undefined
+        ? undefined
+        : new SessionBudget(options.budget, this.pricing, this.global, options.maxSessions, (message) =>
+            this.logger.warn(message),
+          );
     HfStatsService.current = this;
   }
 
@@ -542,39 +546,8 @@ export class HfStatsService
     }
     const now = Date.now();
     const entry = this.shuttingDown ? this.sessions.get(sessionId) : this.openSession(sessionId, now);
-    const reserved = this.options.budget === undefined ? 0 : this.enforceBudget(sessionId, entry, start, now);
+    const reserved = this.budget?.admit(sessionId, entry, start, this.sessions.activeCount, now) ?? 0;
     return this.lifecycle.hold(entry, start.textCount, reserved);
-  }
-
-  /**
-   * Refuses (`throw`) or warns once (`warn`) when the session has reached a limit of its budget; returns the
-   * nano-dollars the call reserves. A session that could not be kept has no figures to check: its calls are
-   * refused under the limit `maxSessions` (`throw`), or pass after the overflow warning (`warn`).
-   */
-  private enforceBudget(sessionId: string, entry: SessionEntry | undefined, start: HfCallStart, now: number): number {
-    const budget = this.options.budget;
-    if (budget === undefined) {
-      return 0;
-    }
-    const reached =
-      entry === undefined
-        ? { limit: 'maxSessions' as const, limitValue: this.options.maxSessions, usedValue: this.sessions.activeCount }
-        : reachedLimit(budget, entry.stats, entry);
-    if (reached === undefined) {
-      return budget.maxCostUsd === undefined ? 0 : reservedCostNanoUsd(this.pricing, start, now);
-    }
-    if (budget.onExceed === 'throw') {
-      if (entry !== undefined) {
-        entry.stats.budgetRejectedCount += 1;
-      }
-      this.global.budgetRejectedCount += 1;
-      throw new HfBudgetExceededError(sessionId, reached.limit, reached.limitValue, reached.usedValue);
-    }
-    if (entry !== undefined && !entry.budgetWarned) {
-      entry.budgetWarned = true;
-      this.logger.warn(budgetReached(reached.limit, reached.limitValue));
-    }
-    return 0;
   }
 
   private endIdleSessions(): void {

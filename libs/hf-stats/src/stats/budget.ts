@@ -1,5 +1,5 @@
-import { invalidOption } from '../hf-stats.messages.js';
-import type { HfBudgetLimit } from '../hf-stats.exceptions.js';
+import { budgetReached, invalidOption } from '../hf-stats.messages.js';
+import { HfBudgetExceededError, type HfBudgetLimit } from '../hf-stats.exceptions.js';
 import type { HfPricing } from './pricing.js';
 import type { ScopeAccumulator } from './stats-accumulator.js';
 
@@ -123,4 +123,61 @@ export function reservedCostNanoUsd(pricing: HfPricing | undefined, call: HfCall
     Math.round(call.textCount * perText * 1e9) +
     (call.characterCount === undefined ? 0 : Math.round(call.characterCount * perCharacter * 1e9));
   return Number.isSafeInteger(cost) && cost > 0 ? cost : 0;
+}
+
+/** A session as its budget reads it (a `SessionEntry`): settled figures, reservations, the one warning. */
+export interface HfBudgetedSession extends HfBudgetReservations {
+  readonly stats: ScopeAccumulator;
+  budgetWarned: boolean;
+}
+
+/**
+ * Checks each starting call of a session against the `budget` option, the session's calls in flight
+ * included, and tells what the call reserves. A session that could not be kept (`maxSessions` reached with
+ * every retained session active) has no figures to check: its calls are refused under the limit
+ * `maxSessions` (`'throw'`), or pass (`'warn'`, after the overflow warning that the registry's bound gives).
+ */
+export class SessionBudget {
+  constructor(
+    private readonly budget: HfBudgetOptions,
+    private readonly pricing: HfPricing | undefined,
+    /** The global scope, whose `budgetRejectedCount` counts every refusal. */
+    private readonly global: ScopeAccumulator,
+    private readonly maxSessions: number,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /**
+   * Returns the nano-dollars the call reserves, or refuses it (`'throw'`) or warns once per session
+   * (`'warn'`) when a limit is reached. `activeSessionCount` is reported when no session could be kept.
+   * @throws HfBudgetExceededError
+   */
+  admit(
+    sessionId: string,
+    session: HfBudgetedSession | undefined,
+    call: HfCallForecast,
+    activeSessionCount: number,
+    now: number,
+  ): number {
+    const { budget } = this;
+    const reached: HfReachedLimit | undefined =
+      session === undefined
+        ? { limit: 'maxSessions', limitValue: this.maxSessions, usedValue: activeSessionCount }
+        : reachedLimit(budget, session.stats, session);
+    if (reached === undefined) {
+      return budget.maxCostUsd === undefined ? 0 : reservedCostNanoUsd(this.pricing, call, now);
+    }
+    if (budget.onExceed === 'throw') {
+      if (session !== undefined) {
+        session.stats.budgetRejectedCount += 1;
+      }
+      this.global.budgetRejectedCount += 1;
+      throw new HfBudgetExceededError(sessionId, reached.limit, reached.limitValue, reached.usedValue);
+    }
+    if (session !== undefined && !session.budgetWarned) {
+      session.budgetWarned = true;
+      this.warn(budgetReached(reached.limit, reached.limitValue));
+    }
+    return 0;
+  }
 }
