@@ -20,6 +20,9 @@ export class CallHold {
   ) {}
 }
 
+/** The hold of every call outside a session: it reserves nothing, so one object serves them all. */
+const SESSIONLESS = new CallHold(undefined, 0, 0, 0);
+
 interface PendingEnd {
   reason: HfSessionEndReason;
   /** Epoch milliseconds after which the end is written without the calls still in flight. */
@@ -58,7 +61,7 @@ export class SessionLifecycle {
   hold(entry: SessionEntry | undefined, textCount: number, costNanoUsd: number): CallHold {
     this.inFlight += 1;
     if (entry === undefined) {
-      return new CallHold(undefined, 0, 0, 0);
+      return SESSIONLESS;
     }
     entry.inFlightCount += 1;
     entry.reservedTextCount += textCount;
