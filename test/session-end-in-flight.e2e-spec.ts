@@ -127,4 +127,31 @@ describe('a session end counts every call that started in the session', () => {
       ['shutdown', 2],
     ]);
   });
+
+  it('a stream broken off settles its call; one dropped mid-way holds the end at most sessionEndTimeoutMs', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    // No wait at shutdown for the dropped call, which never ends.
+    const { stats, gated } = await boot({ sessionEndTimeoutMs: 5_000, shutdownTimeoutMs: 0 });
+    await stats.runInSession('broken', async () => {
+      for await (const chunk of gated.stream({ model: 'm', messages: ['a'] })) {
+        expect(chunk).toBe('first');
+        break;
+      }
+    });
+    expect(stats.getSessionStats('broken')).not.toHaveProperty('inFlightCallCount');
+    expect(stats.endSession('broken')).toBe(true);
+    expect(stats.getSessionStats('broken')).toMatchObject({ active: false, callCount: 1 });
+
+    // Read once, then dropped without return(): the call never ends, so the end waits for it, boundedly.
+    await stats.runInSession('dropped', async () => {
+      await gated.stream({ model: 'm', messages: ['a'] }).next();
+    });
+    expect(stats.endSession('dropped')).toBe(true);
+    expect(stats.getSessionStats('dropped')).toMatchObject({ active: true, inFlightCallCount: 1 });
+    vi.advanceTimersByTime(5_000);
+    expect(stats.getSessionStats('dropped')).toMatchObject({ active: false, inFlightCallCount: 1 });
+    const ends = await endLines();
+    expect(ends.broken.map((line) => [line.reason, line.callCount])).toEqual([['ended', 1]]);
+    expect(ends.dropped).toEqual([expect.objectContaining({ reason: 'ended', callCount: 0, inFlightCallCount: 1 })]);
+  });
 });
