@@ -75,6 +75,21 @@ describe('SessionLifecycle', () => {
     expect(lifecycle.isCurrent(hold)).toBe(false);
   });
 
+  it('a call that starts cancels a waiting idle end, not an explicit one', () => {
+    const { registry, lifecycle, ends } = setup();
+    const idle = registry.touch('idle', 1);
+    const ended = registry.touch('ended', 1);
+    const holds = [lifecycle.hold(idle, 0, 0), lifecycle.hold(ended, 0, 0)];
+    lifecycle.deferEnd('idle', 'idle', 2);
+    lifecycle.deferEnd('ended', 'ended', 2);
+    holds.push(lifecycle.hold(idle, 0, 0), lifecycle.hold(ended, 0, 0));
+    for (const hold of holds) {
+      lifecycle.release(hold, 3);
+    }
+    expect(ends).toEqual([['ended', 'ended', 3]]);
+    expect(registry.getActive('idle')).toBe(idle);
+  });
+
   it('drain resolves when the last call settles, or at its bound with the number still running', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     const { registry, lifecycle } = setup();

@@ -63,6 +63,10 @@ export class SessionLifecycle {
     if (entry === undefined) {
       return SESSIONLESS;
     }
+    if (this.pendingEnds.size > 0 && this.pendingEnds.get(entry.sessionId)?.reason === 'idle') {
+      // A call that starts cancels a waiting idle end: the session is no longer idle.
+      this.pendingEnds.delete(entry.sessionId);
+    }
     entry.inFlightCount += 1;
     entry.reservedTextCount += textCount;
     entry.reservedCostNanoUsd += costNanoUsd;
