@@ -426,9 +426,10 @@ export class HfStatsService
       }
       this.global.add(call);
       if (call.sessionId !== undefined) {
-        // A call that outlived its session's end (or shutdown's) counts in its figures without reopening it.
+        // A call that outlived its session's end (or shutdown's) counts in its figures without reopening it;
+        // one whose session could not be kept at its start is counted once in sessionOverflowCount.
         const session =
-          this.shuttingDown || (hold !== undefined && !this.lifecycle.isCurrent(hold))
+          this.shuttingDown || (hold !== undefined && !this.lifecycle.reopens(hold))
             ? this.sessions.get(call.sessionId)
             : this.openSession(call.sessionId, call.endedAt);
         session?.stats.add(call);

@@ -34,6 +34,7 @@ describe('SessionLifecycle', () => {
     const second = lifecycle.hold(entry, 2, 500);
     const outside = lifecycle.hold(undefined, 0, 0);
     expect(lifecycle.inFlightCount).toBe(3);
+    expect([lifecycle.reopens(first), lifecycle.reopens(outside)]).toEqual([true, false]);
     expect(entry).toMatchObject({ inFlightCount: 2, reservedTextCount: 5, reservedCostNanoUsd: 1_500 });
     lifecycle.release(first, 2);
     lifecycle.release(outside, 2);
@@ -49,10 +50,10 @@ describe('SessionLifecycle', () => {
     const hold = lifecycle.hold(entry, 1, 0);
     expect(lifecycle.deferEnd('a', 'ended', 2)).toBe(true);
     expect(lifecycle.deferEnd('a', 'idle', 3)).toBe(false);
-    expect(lifecycle.isCurrent(hold)).toBe(true);
+    expect(lifecycle.reopens(hold)).toBe(true);
     lifecycle.release(hold, 4);
     expect(ends).toEqual([['a', 'ended', 4]]);
-    expect(lifecycle.isCurrent(hold)).toBe(false);
+    expect(lifecycle.reopens(hold)).toBe(false);
     // Without calls in flight, nothing is deferred.
     registry.touch('b', 5);
     expect(lifecycle.deferEnd('b', 'ended', 5)).toBeUndefined();
@@ -72,7 +73,7 @@ describe('SessionLifecycle', () => {
     expect(vi.getTimerCount()).toBe(0);
     lifecycle.release(hold, Date.now());
     expect(ends).toHaveLength(1);
-    expect(lifecycle.isCurrent(hold)).toBe(false);
+    expect(lifecycle.reopens(hold)).toBe(false);
   });
 
   it('a call that starts cancels a waiting idle end, not an explicit one', () => {

@@ -73,9 +73,12 @@ export class SessionLifecycle {
     return new CallHold(entry, entry.generation, textCount, costNanoUsd);
   }
 
-  /** Whether a settling call may reopen its session: not when an end was written since the call started. */
-  isCurrent(hold: CallHold): boolean {
-    return hold.entry === undefined || hold.entry.generation === hold.generation;
+  /**
+   * Whether a settling call may (re)open its session: only the session it started in, and not when an end was
+   * written since it started.
+   */
+  reopens(hold: CallHold): boolean {
+    return hold.entry !== undefined && hold.entry.generation === hold.generation;
   }
 
   /**
