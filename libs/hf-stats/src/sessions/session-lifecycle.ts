@@ -20,7 +20,7 @@ export class CallHold {
   ) {}
 }
 
-/** The hold of every call outside a session: it reserves nothing, so one object serves them all. */
+/** The hold of every call with no session entry (none, or not kept): it reserves nothing, one object serves all. */
 const SESSIONLESS = new CallHold(undefined, 0, 0, 0);
 
 interface PendingEnd {
@@ -47,7 +47,7 @@ export class SessionLifecycle {
   constructor(
     private readonly registry: SessionRegistry,
     private readonly endTimeoutMs: number,
-    /** Writes a session's end now (the service's own end: registry, store, listeners). */
+    /** The service's end of a session (registry, store, listeners); it asks {@link deferEnd} first. */
     private readonly endNow: (sessionId: string, reason: HfSessionEndReason, now: number) => void,
     private readonly reportFailure: (error: unknown) => void,
   ) {}
