@@ -83,6 +83,27 @@ export const SESSION_OVERFLOW_WARNING =
   'nestjs-hf-stats: maxSessions reached and every retained session is active: new sessions count in the global ' +
   'figures only (see sessionOverflowCount). Raise maxSessions or lower sessionIdleTimeoutMs.';
 
+/** The message of `HfBudgetExceededError` (and its 429 body): no session id, which the client sent. */
+export function budgetExceeded(limit: string, limitValue: number, usedValue: number): string {
+  return limit === 'maxSessions'
+    ? `Hugging Face budget can't be checked: the session could not be kept (maxSessions ${limitValue} reached, ` +
+        `all active), so its calls are refused.`
+    : `Hugging Face budget of the session exceeded: ${limit} ${limitValue} reached (${usedValue}).`;
+}
+
+/** `onExceed: 'warn'`: once per session. Without the session id, which a client may have sent. */
+export function budgetReached(limit: string, limitValue: number): string {
+  return `nestjs-hf-stats: a session reached its Hugging Face budget (${limit} ${limitValue}); its calls go on (onExceed 'warn').`;
+}
+
+/** Shutdown waited `shutdownTimeoutMs` and calls were still running. */
+export function callsOutlivedShutdown(count: number, timeoutMs: number): string {
+  return (
+    `nestjs-hf-stats: ${count} tracked calls were still running ${timeoutMs} ms after shutdown began ` +
+    '(shutdownTimeoutMs): the hf_session_end lines (inFlightCallCount) and the last flush of a shared store miss them.'
+  );
+}
+
 function describeIoError(error: unknown): string {
   if (error instanceof Error) {
     const { code } = error as { code?: unknown };

@@ -13,6 +13,8 @@ describe('resolveHfStatsOptions', () => {
       controller: true,
       path: 'hf-stats',
       globalInterceptor: true,
+      sessionEndTimeoutMs: 60_000,
+      shutdownTimeoutMs: 10_000,
     });
     expect(options.sessionIdPattern.test('user-1.task_2:a@b')).toBe(true);
     expect(options.sessionIdPattern.test('a b')).toBe(false);
@@ -41,6 +43,8 @@ describe('resolveHfStatsOptions', () => {
     [{ guards: [42] }, /"guards"/],
     [{ resolveSessionId: 'x-id' }, /"resolveSessionId"/],
     [{ sesionHeader: 'x' }, /invalid option "sesionHeader".*known options/],
+    [{ shutdownTimeoutMs: -1 }, /"shutdownTimeoutMs": got -1, expected an integer number of milliseconds >= 0/],
+    [{ sessionEndTimeoutMs: 1.5 }, /"sessionEndTimeoutMs": got 1.5/],
   ])('rejects %o with an error naming the option', (input, message) => {
     expect(() => resolveHfStatsOptions(input as never)).toThrow(message);
   });

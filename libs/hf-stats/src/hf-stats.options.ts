@@ -66,6 +66,16 @@ export interface HfStatsModuleOptions {
   pricing?: readonly HfPriceRule[];
   /** Limits per session. Default none. */
   budget?: HfBudgetOptions;
+  /**
+   * How long a session's end waits for its tracked calls in flight, so that its `hf_session_end` line counts
+   * them; `0`: no wait. Default 60000 (1 min).
+   */
+  sessionEndTimeoutMs?: number;
+  /**
+   * How long shutdown waits for the tracked calls in flight before it ends the sessions and makes the last
+   * flush; `0`: no wait. Default 10000 (10 s).
+   */
+  shutdownTimeoutMs?: number;
   /** Distinct model names with figures of their own in each scope; the rest count under `"other"`. Default 50. */
   maxModels?: number;
   /** Where the figures are kept: this process (`{ type: 'memory' }`, the default) or Redis, shared by every replica. */
@@ -112,6 +122,8 @@ export class HfStatsOptions {
   log: HfStatsLogSettings | false = new HfStatsLogSettings();
   pricing: HfPriceRule[] = [];
   budget: HfBudgetOptions | undefined = undefined;
+  sessionEndTimeoutMs = 60_000;
+  shutdownTimeoutMs = 10_000;
   maxModels = 50;
   store: HfStatsStoreSettings = { type: 'memory' };
   metrics: HfMetricsSettings = { prometheus: false, openTelemetry: false };
@@ -198,6 +210,11 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
   resolved.log = resolveHfStatsLogOptions(options.log);
   resolved.pricing = validateHfPriceRules(resolved.pricing);
   resolved.budget = validateBudget(resolved.budget);
+  for (const option of ['sessionEndTimeoutMs', 'shutdownTimeoutMs'] as const) {
+    if (!(Number.isSafeInteger(resolved[option]) && resolved[option] >= 0)) {
+      throw invalidOption(option, resolved[option], 'an integer number of milliseconds >= 0 (0: no wait)');
+    }
+  }
   if (!isPositiveInteger(resolved.maxModels)) {
     throw invalidOption('maxModels', resolved.maxModels, 'a positive integer');
   }

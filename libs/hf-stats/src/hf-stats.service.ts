@@ -9,12 +9,17 @@ import {
 } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { HF_STATS_OPTIONS, SESSION_ID_CLS_KEY } from './hf-stats.internal-constants.js';
-import { invalidArgument, SESSION_OVERFLOW_WARNING, STATS_FAILURE_WARNING } from './hf-stats.messages.js';
+import {
+  callsOutlivedShutdown,
+  invalidArgument,
+  SESSION_OVERFLOW_WARNING,
+  STATS_FAILURE_WARNING,
+} from './hf-stats.messages.js';
 import { HfStatsOptions } from './hf-stats.options.js';
 import { isValidSessionId } from './sessions/session-id.js';
+import { CallHold, SessionLifecycle } from './sessions/session-lifecycle.js';
 import { SessionRegistry } from './sessions/session-registry.js';
-import { HfBudgetExceededError } from './hf-stats.exceptions.js';
-import { reachedLimit } from './stats/budget.js';
+import { SessionBudget } from './stats/budget.js';
 import { boundedName, boundedNameOf } from './stats/call-names.js';
 import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
 import type {
@@ -68,7 +73,10 @@ export class HfStatsService
   private readonly logger = new Logger('HfStats');
   private readonly global: ScopeAccumulator;
   private readonly sessions: SessionRegistry;
+  /** The calls in flight, and the session ends and the shutdown that wait for them. */
+  private readonly lifecycle: SessionLifecycle;
   private readonly pricing: HfPricing | undefined;
+  private readonly budget: SessionBudget | undefined;
   private rejectedSessionIdCount = 0;
   private untrackedAttemptCount = 0;
   private internalErrorCount = 0;
@@ -89,7 +97,19 @@ export class HfStatsService
     this.store = store ?? new HfMemoryStore();
     this.global = new ScopeAccumulator(options.maxModels);
     this.sessions = new SessionRegistry(options.maxSessions, options.maxModels);
+    this.lifecycle = new SessionLifecycle(
+      this.sessions,
+      options.sessionEndTimeoutMs,
+      (sessionId, reason, now) => this.finishSession(sessionId, reason, now),
+      (error) => this.reportFailure(error),
+    );
     this.pricing = options.pricing.length > 0 ? new HfPricing(options.pricing) : undefined;
+    this.budget =
+      options.budget === undefined
+        ? undefined
+        : new SessionBudget(options.budget, this.pricing, this.global, options.maxSessions, (message) =>
+            this.logger.warn(message),
+          );
   }
 
   onApplicationBootstrap(): void {
@@ -101,14 +121,22 @@ export class HfStatsService
     }
   }
 
-  /** Ends every active session (reason `shutdown`) while the readers that log it are still open. */
+  /**
+   * Waits for the tracked calls in flight (at most `shutdownTimeoutMs`), then ends every active session (reason
+   * `shutdown`) while the readers that log it are still open.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+    // First the calls in flight, so that the end lines and the last flush count them.
+    const stillRunning = await this.lifecycle.drain(this.options.shutdownTimeoutMs);
+    if (stillRunning > 0) {
+      this.logger.warn(callsOutlivedShutdown(stillRunning, this.options.shutdownTimeoutMs));
+    }
     this.shuttingDown = true;
     const now = Date.now();
     for (const sessionId of this.sessions.activeSessionIds()) {
-      this.finishSession(sessionId, 'shutdown', now);
+      this.finishSession(sessionId, this.lifecycle.takePendingReason(sessionId) ?? 'shutdown', now);
     }
     // The last flush of a shared store, while the readers that log its session ends are still open.
     await this.store.close();
@@ -186,6 +214,7 @@ export class HfStatsService
     if (sessionId === undefined) {
       this.global.reset();
       this.sessions.clear();
+      this.lifecycle.clear();
       this.rejectedSessionIdCount = 0;
       this.untrackedAttemptCount = 0;
       this.internalErrorCount = 0;
@@ -263,7 +292,11 @@ export class HfStatsService
     });
   }
 
-  /** Ends a session now. Returns false when it was not active (unknown, or already ended). */
+  /**
+   * Ends a session. Returns false when it was not active (unknown, or already ended or ending). With tracked
+   * calls of the session in flight, the end (and its `hf_session_end` line) waits until they have settled, at
+   * most `sessionEndTimeoutMs`, so that it counts every call that started in the session.
+   */
   endSession(sessionId: string): boolean {
     return this.finishSession(sessionId, 'ended', Date.now());
   }
@@ -358,14 +391,14 @@ export class HfStatsService
    * @internal
    */
   startCall(start: HfCallStart): PendingCall {
-    if (this.options.budget !== undefined && start.sessionId !== undefined) {
-      this.enforceBudget(start.sessionId);
-    }
-    return new PendingCall(this, start);
+    return new PendingCall(this, start, this.holdCall(start));
   }
 
-  /** Folds a finished call into the global and session figures. Never throws. @internal */
-  recordCall(call: HfCallRecord): void {
+  /**
+   * Folds a finished call into the global and session figures, then releases what it held from its start
+   * (`hold`, for calls timed by `startCall`). Never throws. @internal
+   */
+  recordCall(call: HfCallRecord, hold?: CallHold): void {
     try {
       if (this.pricing !== undefined) {
         const price = this.pricing.priceCall({
@@ -376,9 +409,12 @@ export class HfStatsService
       }
       this.global.add(call);
       if (call.sessionId !== undefined) {
-        const session = this.shuttingDown
-          ? this.sessions.get(call.sessionId)
-          : this.openSession(call.sessionId, call.endedAt);
+        // A call that outlived its session's end (or shutdown's) counts in its figures without reopening it;
+        // one whose session could not be kept at its start is counted once in sessionOverflowCount.
+        const session =
+          this.shuttingDown || (hold !== undefined && !this.lifecycle.reopens(hold))
+            ? this.sessions.get(call.sessionId)
+            : this.openSession(call.sessionId, call.endedAt);
         session?.stats.add(call);
       }
       this.store.record(call);
@@ -393,6 +429,19 @@ export class HfStatsService
           this.reportFailure(error);
         }
       }
+    }
+    if (hold !== undefined) {
+      // Last, so that an end waiting for this call comes after its figures and its hf_call line.
+      this.lifecycle.release(hold, call.endedAt);
+    }
+  }
+
+  /** Releases what a call dropped unrecorded held from its start (its place in flight, its reservation). @internal */
+  releaseCall(hold: CallHold): void {
+    try {
+      this.lifecycle.release(hold, Date.now());
+    } catch (error) {
+      this.reportFailure(error);
     }
   }
 
@@ -450,6 +499,10 @@ export class HfStatsService
 
   /** Ends an active session once and tells the listeners; false when it was not active. */
   private finishSession(sessionId: string, reason: HfSessionEndReason, now: number): boolean {
+    const deferred = this.lifecycle.deferEnd(sessionId, reason, now);
+    if (deferred !== undefined) {
+      return deferred;
+    }
     const entry = this.sessions.end(sessionId, now);
     if (entry === undefined) {
       return false;
@@ -475,28 +528,19 @@ export class HfStatsService
     }
   }
 
-  /** Refuses (`throw`) or warns once (`warn`) when the session has reached a limit of its budget. */
-  private enforceBudget(sessionId: string): void {
-    const budget = this.options.budget;
-    const entry = this.sessions.get(sessionId);
-    if (budget === undefined || entry === undefined) {
-      return;
+  /**
+   * Puts a starting call in flight in its session (which starts now if it was not active) and checks it against
+   * the session's budget, the calls in flight included. @throws HfBudgetExceededError
+   */
+  private holdCall(start: HfCallStart): CallHold {
+    const { sessionId } = start;
+    if (sessionId === undefined) {
+      return this.lifecycle.hold(undefined, 0, 0);
     }
-    const reached = reachedLimit(budget, entry.stats);
-    if (reached === undefined) {
-      return;
-    }
-    if (budget.onExceed === 'throw') {
-      entry.stats.budgetRejectedCount += 1;
-      this.global.budgetRejectedCount += 1;
-      throw new HfBudgetExceededError(sessionId, reached.limit, reached.limitValue, reached.usedValue);
-    }
-    if (!entry.budgetWarned) {
-      entry.budgetWarned = true;
-      this.logger.warn(
-        `Session "${sessionId}" reached its Hugging Face budget (${reached.limit} ${reached.limitValue}).`,
-      );
-    }
+    const now = Date.now();
+    const entry = this.shuttingDown ? this.sessions.get(sessionId) : this.openSession(sessionId, now);
+    const reserved = this.budget?.admit(sessionId, entry, start, this.sessions.activeCount, now) ?? 0;
+    return this.lifecycle.hold(entry, start.textCount, reserved);
   }
 
   private endIdleSessions(): void {

@@ -22,7 +22,7 @@ export type {
 } from './stats/hf-stats.interfaces.js';
 export { createHfStatsFetch, type HfStatsFetchOptions } from './fetch/hf-stats-fetch.js';
 export type { HfComputeTimeUnit } from './fetch/compute-headers.js';
-export { HfBudgetExceededError, type HfBudgetLimit } from './hf-stats.exceptions.js';
+export { HfBudgetExceededError, type HfBudgetExceededBody, type HfBudgetLimit } from './hf-stats.exceptions.js';
 export type { HfBudgetOptions } from './stats/budget.js';
 export type { HfPriceRule } from './stats/pricing.js';
 export type { HfMetricsOptions, HfPrometheusOptions, HfPrometheusRegistry } from './metrics/metrics.options.js';

@@ -67,6 +67,11 @@ export class SessionRegistry {
     return this.active.get(sessionId) ?? this.ended.get(sessionId);
   }
 
+  /** The session if it is active. */
+  getActive(sessionId: string): SessionEntry | undefined {
+    return this.active.get(sessionId);
+  }
+
   /**
    * The active session for this id, marked as used now: created, or reopened when it had ended.
    * Undefined when the bound is reached and no ended session can make room.
@@ -101,6 +106,7 @@ export class SessionRegistry {
     }
     this.active.delete(sessionId);
     entry.endedAt = now;
+    entry.generation += 1;
     this.ended.set(sessionId, entry);
     return entry;
   }

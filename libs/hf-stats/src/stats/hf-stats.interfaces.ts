@@ -68,6 +68,11 @@ export interface HfSessionStats extends HfStats {
   lastActivityAt: string;
   /** Null while active. */
   endedAt: string | null;
+  /**
+   * Tracked calls of the session still running; present only when there are some. In an `hf_session_end` line:
+   * the calls it could not count because they outlived `sessionEndTimeoutMs` or `shutdownTimeoutMs`.
+   */
+  inFlightCallCount?: number;
 }
 
 /** Everything `GET /hf-stats` answers. */

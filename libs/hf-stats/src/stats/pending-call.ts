@@ -1,13 +1,17 @@
 import type { HfComputeHeaders } from '../fetch/compute-headers.js';
+import type { CallHold } from '../sessions/session-lifecycle.js';
 import { boundedName } from './call-names.js';
 import { errorTypeOf, noAttempts, type HfCallAttempts, type HfCallRecord } from './hf-call-record.js';
 import { cleanUsage, openAiUsageOf, type HfTokenUsage } from './usage.js';
 
 /** Where a finished call goes. Implemented by `HfStatsService`; must never throw. */
 export interface HfCallSink {
-  recordCall(call: HfCallRecord): void;
+  /** Records the call and releases what it held from its start (its place in flight, its budget reservation). */
+  recordCall(call: HfCallRecord, hold?: CallHold): void;
   reportFailure(error: unknown): void;
   recordUntrackedAttempt(): void;
+  /** Releases what an unrecorded call held from its start. */
+  releaseCall(hold: CallHold): void;
 }
 
 /** What a call sends, read once at its start. */
@@ -39,6 +43,8 @@ export class PendingCall {
   constructor(
     private readonly sink: HfCallSink,
     private readonly start: HfCallStart,
+    /** Released exactly once, when the call finishes, whichever way. */
+    private readonly hold?: CallHold,
   ) {}
 
   get sessionId(): string | undefined {
@@ -107,7 +113,13 @@ export class PendingCall {
 
   /** Drops the call unrecorded: its work did not happen (an Observable, timed per subscription instead). */
   discard(): void {
+    if (this.finished) {
+      return;
+    }
     this.finished = true;
+    if (this.hold !== undefined) {
+      this.sink.releaseCall(this.hold);
+    }
   }
 
   private finish(ok: boolean, error: unknown, lastActiveAt?: number): void {
@@ -119,22 +131,25 @@ export class PendingCall {
     const durationMs = (lastActiveAt ?? now) - this.startedAt;
     const { sessionId, model, operation, textCount, characterCount } = this.start;
     const tokens = this.usage ?? this.tokensFromHeaders();
-    this.sink.recordCall({
-      sessionId,
-      model,
-      operation,
-      textCount,
-      characterCount,
-      durationMs: durationMs > 0 ? durationMs : 0,
-      ok,
-      errorType: ok ? undefined : boundedName(safeErrorType(error)),
-      endedAt: lastActiveAt === undefined ? Date.now() : Date.now() - (now - lastActiveAt),
-      inputTokens: tokens?.inputTokens,
-      outputTokens: tokens?.outputTokens,
-      computeTimeMs: this.attempts?.computeTimeMs,
-      attempts: this.attempts,
-      costNanoUsd: undefined,
-    });
+    this.sink.recordCall(
+      {
+        sessionId,
+        model,
+        operation,
+        textCount,
+        characterCount,
+        durationMs: durationMs > 0 ? durationMs : 0,
+        ok,
+        errorType: ok ? undefined : boundedName(safeErrorType(error)),
+        endedAt: lastActiveAt === undefined ? Date.now() : Date.now() - (now - lastActiveAt),
+        inputTokens: tokens?.inputTokens,
+        outputTokens: tokens?.outputTokens,
+        computeTimeMs: this.attempts?.computeTimeMs,
+        attempts: this.attempts,
+        costNanoUsd: undefined,
+      },
+      this.hold,
+    );
   }
 
   /** TGI reports prompt and generated tokens in headers, TEI the tokens it embedded. */
