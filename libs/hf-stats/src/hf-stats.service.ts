@@ -9,10 +9,23 @@ import {
 } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { HF_STATS_OPTIONS, SESSION_ID_CLS_KEY } from './hf-stats.internal-constants.js';
-import { invalidArgument, SESSION_OVERFLOW_WARNING, STATS_FAILURE_WARNING } from './hf-stats.messages.js';
+import {
+  invalidArgument,
+  invalidSessionRequest,
+  SESSION_OVERFLOW_WARNING,
+  STATS_FAILURE_WARNING,
+} from './hf-stats.messages.js';
 import { HfStatsOptions } from './hf-stats.options.js';
 import { isValidSessionId } from './sessions/session-id.js';
 import { SessionRegistry } from './sessions/session-registry.js';
+import { encodeSessionCursor } from './sessions/session-cursor.js';
+import type { HfSessionPageOf, HfSessionPageQuery } from './sessions/session-page.js';
+import {
+  isSessionQueryProblem,
+  resolveSessionPageRequest,
+  type HfSessionFilter,
+  type HfSessionPageRequest,
+} from './sessions/session-query.js';
 import { HfBudgetExceededError } from './hf-stats.exceptions.js';
 import { reachedLimit } from './stats/budget.js';
 import { defaultCharacterCount, defaultModel, defaultTextCount } from './stats/call-arguments.js';
@@ -20,6 +33,7 @@ import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
 import type {
   HfCallInput,
   HfSessionEndReason,
+  HfSessionPage,
   HfSessionStats,
   HfStats,
   HfStatsSnapshot,
@@ -38,13 +52,7 @@ export interface HfRunInSessionOptions {
   endSession?: boolean;
 }
 
-/** Which sessions {@link HfStatsService.listSessions} returns. */
-export interface HfSessionFilter {
-  /** Only the active sessions. Default false. */
-  active?: boolean;
-  /** At most this many. Default all. */
-  limit?: number;
-}
+export type { HfSessionFilter, HfSessionPageRequest } from './sessions/session-query.js';
 
 /** Longest the idle sweep waits between two looks at the active sessions. */
 const MAX_SWEEP_INTERVAL_MS = 1_000;
@@ -143,24 +151,53 @@ export class HfStatsService
   }
 
   /**
-   * Retained sessions: active first, then ended; most recently active first within each.
-   * `active: true` lists the active ones only; `limit` keeps the first ones.
+   * Retained sessions: active first, then ended; most recently active first within each, ties by id.
+   * `active` keeps the active (`true`) or the ended (`false`) ones, `idPrefix` the ids that start with it,
+   * `limit` the first ones (default all: prefer {@link listSessionsPage} with many sessions).
    */
   listSessions(filter: HfSessionFilter = {}): HfSessionStats[] {
-    const shared = this.store.listSessions(filter.active === true);
-    if (shared !== undefined) {
-      return filter.limit === undefined ? shared : shared.slice(0, Math.max(0, filter.limit));
-    }
-    return this.sessions
-      .list(filter.active === true, filter.limit === undefined ? undefined : Math.max(0, filter.limit))
-      .map((entry) => entry.toJSON());
+    const limit = filter.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(filter.limit));
+    const { active, idPrefix } = filter;
+    return this.readSessionPage({ active, idPrefix: idPrefix === '' ? undefined : idPrefix, limit }).sessions;
   }
 
-  /** What `GET /hf-stats` answers: global figures, sessions and the module's own counters. */
-  getSnapshot(): HfStatsSnapshot & { partial?: boolean } {
+  /**
+   * One page of the retained sessions, in the order of {@link listSessions}, with the counts: `limit`
+   * (default 100, at most 1,000), the filters of {@link listSessions}, and `cursor`, the `nextCursor` of the
+   * previous page. Paging is keyset-based: sessions added or used meanwhile never shift a page.
+   * @throws TypeError when the limit, a filter or the cursor is not valid (the value is not repeated).
+   */
+  listSessionsPage(request: HfSessionPageRequest = {}): HfSessionPage {
+    return this.readSessionPage(this.sessionQuery(request, 'listSessionsPage'));
+  }
+
+  /**
+   * What `GET /hf-stats` answers: global figures, the module's own counters and one page of sessions
+   * (the first 100 by default; `request` as for {@link listSessionsPage}).
+   * @throws TypeError when `request` is not valid.
+   */
+  getSnapshot(request: HfSessionPageRequest = {}): HfStatsSnapshot & { partial?: boolean } {
+    return this.readSnapshot(this.sessionQuery(request, 'getSnapshot'));
+  }
+
+  /** One page of sessions for a query already checked. @internal */
+  readSessionPage(query: HfSessionPageQuery): HfSessionPage {
+    const shared = this.store.listSessions(query);
+    if (shared !== undefined) {
+      return sessionPageJson(shared, shared.items);
+    }
+    const own = this.sessions.page(query);
+    return sessionPageJson(
+      own,
+      own.items.map((entry) => entry.toJSON()),
+    );
+  }
+
+  /** The snapshot with one page of sessions for a query already checked. @internal */
+  readSnapshot(query: HfSessionPageQuery): HfStatsSnapshot & { partial?: boolean } {
     const snapshot: HfStatsSnapshot & { partial?: boolean } = {
       global: this.getGlobalStats(),
-      sessions: this.listSessions(),
+      ...this.readSessionPage(query),
       rejectedSessionIdCount: this.rejectedSessionIdCount,
       sessionOverflowCount: this.sessions.overflowCount + this.store.sessionOverflowCount,
       untrackedAttemptCount: this.untrackedAttemptCount,
@@ -523,6 +560,17 @@ export class HfStatsService
     }
   }
 
+  private sessionQuery(request: HfSessionPageRequest, method: string): HfSessionPageQuery {
+    const query =
+      request !== null && typeof request === 'object'
+        ? resolveSessionPageRequest(request, this.options.sessionIdMaxLength)
+        : { problem: 'the request must be an object' };
+    if (isSessionQueryProblem(query)) {
+      throw invalidSessionRequest(method, query.problem);
+    }
+    return query;
+  }
+
   private isAllowedSessionId(value: unknown): value is string {
     return isValidSessionId(value, this.options.sessionIdMaxLength, this.options.sessionIdPattern);
   }
@@ -560,6 +608,16 @@ export class HfStatsService
     }
     return count;
   }
+}
+
+function sessionPageJson(page: HfSessionPageOf<unknown>, sessions: HfSessionStats[]): HfSessionPage {
+  return {
+    sessions,
+    nextCursor: page.next === undefined ? null : encodeSessionCursor(page.next),
+    matchCount: page.matchCount,
+    sessionCount: page.sessionCount,
+    activeSessionCount: page.activeSessionCount,
+  };
 }
 
 function isPromiseLike<T>(value: T): value is T & PromiseLike<Awaited<T>> {
