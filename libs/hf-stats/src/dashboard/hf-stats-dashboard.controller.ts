@@ -13,23 +13,38 @@ import { DASHBOARD_JS } from './dashboard-script.js';
 import { DASHBOARD_CSS } from './dashboard-style.js';
 import { HfStatsTimelineService } from './hf-stats-timeline.service.js';
 import type { HfTimeline } from './timeline.interfaces.js';
+import { timelineModelsProblem } from '../hf-stats.messages.js';
 
 /** `GET <path>/timeline`, `GET <path>/dashboard` and the dashboard's script and stylesheet. */
 export class HfStatsDashboardControllerBase {
   constructor(protected readonly timeline: HfStatsTimelineService) {}
 
-  getTimeline(minutes: string | undefined): HfTimeline {
-    const max = this.timeline.maxMinutes;
-    if (minutes === undefined) {
-      return this.timeline.getTimeline();
-    }
-    const value = /^[0-9]{1,6}$/.test(minutes) ? Number(minutes) : Number.NaN;
-    if (!(value >= 1 && value <= max)) {
+  getTimeline(minutes: unknown, models?: unknown): HfTimeline {
+    const maxMinutes = this.timeline.maxMinutes;
+    const minuteCount = integerParameter(minutes, 1, maxMinutes);
+    if (minuteCount === null) {
       // The value is not echoed: it is user input.
-      throw new BadRequestException(`minutes must be an integer from 1 to ${max} (the timelineMinutes option)`);
+      throw new BadRequestException(`minutes must be an integer from 1 to ${maxMinutes} (the timelineMinutes option)`);
     }
-    return this.timeline.getTimeline(value);
+    const maxModels = this.timeline.maxModelSeries;
+    const modelCount = integerParameter(models, 0, maxModels);
+    if (modelCount === null) {
+      throw new BadRequestException(timelineModelsProblem(maxModels));
+    }
+    return this.timeline.getTimeline(minuteCount, modelCount);
   }
+}
+
+/**
+ * A query parameter that must be an integer from `min` to `max`: undefined when absent, null when anything
+ * else (a second copy of the parameter arrives as an array).
+ */
+function integerParameter(raw: unknown, min: number, max: number): number | undefined | null {
+  if (raw === undefined) {
+    return undefined;
+  }
+  const value = typeof raw === 'string' && /^[0-9]{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
+  return value >= min && value <= max ? value : null;
 }
 
 // `Header` works on Express and Fastify alike; the page is small and changes with the package, so no caching.
@@ -54,8 +69,8 @@ export function createHfStatsDashboardController(
     }
 
     @Get('timeline')
-    override getTimeline(@Query('minutes') minutes: string | undefined): HfTimeline {
-      return super.getTimeline(typeof minutes === 'string' ? minutes : minutes === undefined ? undefined : '');
+    override getTimeline(@Query('minutes') minutes: unknown, @Query('models') models: unknown): HfTimeline {
+      return super.getTimeline(minutes, models);
     }
 
     @Get('dashboard')
