@@ -4,11 +4,13 @@ import {
   Get,
   Header,
   Query,
+  Req,
   UseGuards,
   type CanActivate,
   type Type,
 } from '@nestjs/common';
-import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
+import { MAX_SESSION_PAGE_SIZE } from '../sessions/session-query.js';
+import { DASHBOARD_CSP, dashboardHtml } from './dashboard-page.js';
 import { DASHBOARD_JS } from './dashboard-script.js';
 import { DASHBOARD_CSS } from './dashboard-style.js';
 import { HfStatsTimelineService } from './hf-stats-timeline.service.js';
@@ -17,7 +19,27 @@ import { timelineModelsProblem } from '../hf-stats.messages.js';
 
 /** `GET <path>/timeline`, `GET <path>/dashboard` and the dashboard's script and stylesheet. */
 export class HfStatsDashboardControllerBase {
-  constructor(protected readonly timeline: HfStatsTimelineService) {}
+  /** The page at `<path>/dashboard` and at `<path>/dashboard/`: the same but for where its files are. */
+  private readonly pages: Record<'dashboard/' | '', string>;
+
+  constructor(protected readonly timeline: HfStatsTimelineService) {
+    const config = {
+      timelineMinutes: Math.min(DASHBOARD_TIMELINE_MINUTES, timeline.maxMinutes),
+      pageSize: DASHBOARD_PAGE_SIZE,
+      maxPageSize: MAX_SESSION_PAGE_SIZE,
+    };
+    this.pages = { 'dashboard/': dashboardHtml(config, 'dashboard/'), '': dashboardHtml(config, '') };
+  }
+
+  /**
+   * The page for a request: its files are relative to its URL, and `<path>/dashboard/` (the trailing
+   * slash some proxies and users add) is one directory deeper than `<path>/dashboard`.
+   */
+  getPage(request?: { originalUrl?: string; url?: string }): string {
+    const url = request?.originalUrl ?? request?.url ?? '';
+    const path = url.split('?', 1)[0];
+    return this.pages[path.endsWith('/') ? '' : 'dashboard/'];
+  }
 
   getTimeline(minutes: unknown, models?: unknown): HfTimeline {
     const maxMinutes = this.timeline.maxMinutes;
@@ -47,6 +69,11 @@ function integerParameter(raw: unknown, min: number, max: number): number | unde
   return value >= min && value <= max ? value : null;
 }
 
+/** Minutes the charts show, when `timelineMinutes` allows. */
+const DASHBOARD_TIMELINE_MINUTES = 60;
+/** Rows of the sessions table: one page asked of the server at each refresh. */
+const DASHBOARD_PAGE_SIZE = 50;
+
 // `Header` works on Express and Fastify alike; the page is small and changes with the package, so no caching.
 const NO_STORE = ['cache-control', 'no-store'] as const;
 const NOSNIFF = ['x-content-type-options', 'nosniff'] as const;
@@ -73,6 +100,7 @@ export function createHfStatsDashboardController(
       return super.getTimeline(minutes, models);
     }
 
+    // Express also answers `dashboard/` here, and so does Fastify with `ignoreTrailingSlash`.
     @Get('dashboard')
     @Header('content-type', 'text/html; charset=utf-8')
     @Header('content-security-policy', DASHBOARD_CSP)
@@ -80,8 +108,8 @@ export function createHfStatsDashboardController(
     @Header(...NOSNIFF)
     @Header('referrer-policy', 'no-referrer')
     @Header('x-frame-options', 'DENY')
-    getPage(): string {
-      return DASHBOARD_HTML;
+    override getPage(@Req() request: { originalUrl?: string; url?: string }): string {
+      return super.getPage(request);
     }
 
     @Get('dashboard/app.js')
