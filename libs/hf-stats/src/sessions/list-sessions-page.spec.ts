@@ -3,6 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HfStatsModule } from '../hf-stats.module.js';
 import { HfStatsService, type HfSessionPageRequest } from '../hf-stats.service.js';
 
+function ids(sessions: Array<{ sessionId: string }>): string[] {
+  return sessions.map((session) => session.sessionId);
+}
+
 describe('HfStatsService: paged session listing in code', () => {
   let moduleRef: TestingModule;
   let stats: HfStatsService;
@@ -27,8 +31,6 @@ describe('HfStatsService: paged session listing in code', () => {
     await moduleRef.close();
     vi.useRealTimers();
   });
-
-  const ids = (sessions: Array<{ sessionId: string }>) => sessions.map((session) => session.sessionId);
 
   it('listSessionsPage pages with a cursor and counts; listSessions keeps returning an array', () => {
     const first = stats.listSessionsPage({ limit: 4 });
