@@ -46,6 +46,7 @@ export const SESSION_QUERY_PROBLEMS = {
   active: 'active must be true or false',
   prefix: (maxLength: number) => `prefix must be a string of at most ${maxLength} characters`,
   cursor: 'cursor is not valid: pass the nextCursor of an earlier answer unchanged',
+  request: 'the request must be an object { limit?, active?, idPrefix?, cursor? }',
 } as const;
 
 /** An invalid page request of `listSessionsPage` or `getSnapshot`, in the words of {@link SESSION_QUERY_PROBLEMS}. */

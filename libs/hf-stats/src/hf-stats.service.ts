@@ -9,20 +9,14 @@ import {
 } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { HF_STATS_OPTIONS, SESSION_ID_CLS_KEY } from './hf-stats.internal-constants.js';
-import {
-  invalidArgument,
-  invalidSessionRequest,
-  SESSION_OVERFLOW_WARNING,
-  STATS_FAILURE_WARNING,
-} from './hf-stats.messages.js';
+import { invalidArgument, SESSION_OVERFLOW_WARNING, STATS_FAILURE_WARNING } from './hf-stats.messages.js';
 import { HfStatsOptions } from './hf-stats.options.js';
 import { isValidSessionId } from './sessions/session-id.js';
 import { SessionRegistry } from './sessions/session-registry.js';
-import { encodeSessionCursor } from './sessions/session-cursor.js';
-import type { HfSessionPageOf, HfSessionPageQuery } from './sessions/session-page.js';
+import type { HfSessionPageQuery } from './sessions/session-page.js';
 import {
-  isSessionQueryProblem,
-  resolveSessionPageRequest,
+  checkedSessionQuery,
+  sessionPageAnswer,
   type HfSessionFilter,
   type HfSessionPageRequest,
 } from './sessions/session-query.js';
@@ -168,7 +162,7 @@ export class HfStatsService
    * @throws TypeError when the limit, a filter or the cursor is not valid (the value is not repeated).
    */
   listSessionsPage(request: HfSessionPageRequest = {}): HfSessionPage {
-    return this.readSessionPage(this.sessionQuery(request, 'listSessionsPage'));
+    return this.readSessionPage(checkedSessionQuery(request, this.options.sessionIdMaxLength, 'listSessionsPage'));
   }
 
   /**
@@ -177,17 +171,17 @@ export class HfStatsService
    * @throws TypeError when `request` is not valid.
    */
   getSnapshot(request: HfSessionPageRequest = {}): HfStatsSnapshot & { partial?: boolean } {
-    return this.readSnapshot(this.sessionQuery(request, 'getSnapshot'));
+    return this.readSnapshot(checkedSessionQuery(request, this.options.sessionIdMaxLength, 'getSnapshot'));
   }
 
   /** One page of sessions for a query already checked. @internal */
   readSessionPage(query: HfSessionPageQuery): HfSessionPage {
     const shared = this.store.listSessions(query);
     if (shared !== undefined) {
-      return sessionPageJson(shared, shared.items);
+      return sessionPageAnswer(shared, shared.items);
     }
     const own = this.sessions.page(query);
-    return sessionPageJson(
+    return sessionPageAnswer(
       own,
       own.items.map((entry) => entry.toJSON()),
     );
@@ -560,17 +554,6 @@ export class HfStatsService
     }
   }
 
-  private sessionQuery(request: HfSessionPageRequest, method: string): HfSessionPageQuery {
-    const query =
-      request !== null && typeof request === 'object'
-        ? resolveSessionPageRequest(request, this.options.sessionIdMaxLength)
-        : { problem: 'the request must be an object' };
-    if (isSessionQueryProblem(query)) {
-      throw invalidSessionRequest(method, query.problem);
-    }
-    return query;
-  }
-
   private isAllowedSessionId(value: unknown): value is string {
     return isValidSessionId(value, this.options.sessionIdMaxLength, this.options.sessionIdPattern);
   }
@@ -608,16 +591,6 @@ export class HfStatsService
     }
     return count;
   }
-}
-
-function sessionPageJson(page: HfSessionPageOf<unknown>, sessions: HfSessionStats[]): HfSessionPage {
-  return {
-    sessions,
-    nextCursor: page.next === undefined ? null : encodeSessionCursor(page.next),
-    matchCount: page.matchCount,
-    sessionCount: page.sessionCount,
-    activeSessionCount: page.activeSessionCount,
-  };
 }
 
 function isPromiseLike<T>(value: T): value is T & PromiseLike<Awaited<T>> {

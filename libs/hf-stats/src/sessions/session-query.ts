@@ -1,6 +1,7 @@
-import { SESSION_QUERY_PROBLEMS } from '../hf-stats.messages.js';
-import { decodeSessionCursor } from './session-cursor.js';
-import type { HfSessionPageQuery } from './session-page.js';
+import { invalidSessionRequest, SESSION_QUERY_PROBLEMS } from '../hf-stats.messages.js';
+import type { HfSessionPage, HfSessionStats } from '../stats/hf-stats.interfaces.js';
+import { decodeSessionCursor, encodeSessionCursor } from './session-cursor.js';
+import type { HfSessionPageOf, HfSessionPageQuery } from './session-page.js';
 
 /** Sessions on a page when the reader names no `limit`. */
 export const DEFAULT_SESSION_PAGE_SIZE = 100;
@@ -89,4 +90,30 @@ export function sessionQueryOf(
     request.cursor = cursor === '' ? undefined : cursor;
   }
   return resolveSessionPageRequest(request, maxIdLength);
+}
+
+/**
+ * The query a page request of code stands for (`listSessionsPage`, `getSnapshot`).
+ * @throws TypeError naming `method` and what is wrong, never the value.
+ */
+export function checkedSessionQuery(request: unknown, maxIdLength: number, method: string): HfSessionPageQuery {
+  const query =
+    request !== null && typeof request === 'object'
+      ? resolveSessionPageRequest(request, maxIdLength)
+      : { problem: SESSION_QUERY_PROBLEMS.request };
+  if (isSessionQueryProblem(query)) {
+    throw invalidSessionRequest(method, query.problem);
+  }
+  return query;
+}
+
+/** The JSON answer for a page: its sessions, the cursor after the last one, and the counts. */
+export function sessionPageAnswer(page: HfSessionPageOf<unknown>, sessions: HfSessionStats[]): HfSessionPage {
+  return {
+    sessions,
+    nextCursor: page.next === undefined ? null : encodeSessionCursor(page.next),
+    matchCount: page.matchCount,
+    sessionCount: page.sessionCount,
+    activeSessionCount: page.activeSessionCount,
+  };
 }
