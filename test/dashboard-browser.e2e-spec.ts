@@ -255,6 +255,20 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
       expect(new URL(asked).searchParams.get('limit')).toBe('50');
     }
     expect(problems).toEqual([]);
+
+    // Once the session is gone (here: reset), its details close and the page stops asking for it.
+    stats.reset();
+    await page.fill('#filter', '');
+    await page.waitForSelector('#detail[hidden]', { state: 'attached' });
+    expect(await page.textContent('#session-count')).toBe('(none yet)');
+    const asked = requested.length;
+    await page.fill('#filter', 'x');
+    await expect.poll(() => requested.length).toBeGreaterThanOrEqual(asked + 2);
+    expect(requested.slice(asked).some((url) => url.includes('/sessions/'))).toBe(false);
+    // The 404 of the last look for it (twice if a timed refresh ran at the same moment).
+    expect(new Set(problems)).toEqual(
+      new Set(['console error: Failed to load resource: the server responded with a status of 404 (Not Found)']),
+    );
   });
 
   it('loads at <path>/dashboard/ (trailing slash) and with timelineMinutes below 60', async () => {

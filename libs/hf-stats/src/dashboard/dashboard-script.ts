@@ -401,7 +401,11 @@ export const DASHBOARD_JS: string = String.raw`'use strict';
         }
         state.snapshot = results[0];
         state.timeline = results[1];
-        if (selected === state.selected) state.detail = results[2];
+        if (selected !== null && selected === state.selected) {
+          state.detail = results[2];
+          // No longer retained (evicted or reset): stop asking for it.
+          if (results[2] === null) state.selected = null;
+        }
         render();
         var status = $('#status');
         status.className = 'status';
