@@ -264,7 +264,7 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
     const asked = requested.length;
     await page.fill('#filter', 'x');
     await expect.poll(() => requested.length).toBeGreaterThanOrEqual(asked + 2);
-    expect(requested.slice(asked).some((url) => url.includes('/sessions/'))).toBe(false);
+    expect(requested.slice(asked).some((sent) => sent.includes('/sessions/'))).toBe(false);
     // The 404 of the last look for it (twice if a timed refresh ran at the same moment).
     expect(new Set(problems)).toEqual(
       new Set(['console error: Failed to load resource: the server responded with a status of 404 (Not Found)']),
