@@ -176,6 +176,40 @@ describe('paged session listing', () => {
       expect(limits).toBe('limit must be an integer from 1 to 1000');
     });
 
+    it('sessions that used many models make shorter pages, never an answer over 1 MB', async () => {
+      app = await createApp(createDashboardAppModule(simulator.url), adapter);
+      const url = await app.getUrl();
+      const stats = app.get(HfStatsService);
+      // 150 sessions, each with 51 models of 200-character names: about 30 KB of JSON per session.
+      for (let i = 0; i < 150; i += 1) {
+        for (let m = 0; m < 51; m += 1) {
+          stats.record({ sessionId: `heavy-${i}`, durationMs: 1, model: `${'m'.repeat(195)}-${m}` });
+        }
+      }
+      const snapshot = await request(url).get('/hf-stats').expect(200);
+      expect(Buffer.byteLength(snapshot.text)).toBeLessThan(1_000_000);
+      const first = snapshot.body as HfStatsSnapshot;
+      expect(first.sessions.length).toBeGreaterThan(0);
+      expect(first.sessions.length).toBeLessThan(100);
+      expect(first.nextCursor).not.toBeNull();
+      // The budget follows the limit: 6 KB per session asked for.
+      const small = await request(url).get('/hf-stats/sessions?limit=20').expect(200);
+      expect(Buffer.byteLength(small.text)).toBeLessThan(20 * 6 * 1024 + 1024);
+      expect((small.body as HfSessionPage).sessions.length).toBeLessThan(20);
+      // A session larger than the whole budget still gets a page of its own.
+      const one = (await request(url).get('/hf-stats/sessions?limit=1').expect(200)).body as HfSessionPage;
+      expect(one.sessions).toHaveLength(1);
+      const pages = await allPages(url, '/hf-stats/sessions', { limit: '20' });
+      const listed = pages.flatMap((page) => page.sessions.map((s) => s.sessionId));
+      expect(listed).toEqual(
+        stats
+          .listSessions()
+          .toSorted(listingOrder)
+          .map((s) => s.sessionId),
+      );
+      expect(listed).toHaveLength(150);
+    });
+
     it('with 10,000 sessions (the default maxSessions) the default answer stays under 1 MB', async () => {
       app = await createApp(createDashboardAppModule(simulator.url), adapter);
       const url = await app.getUrl();

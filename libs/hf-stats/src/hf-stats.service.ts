@@ -16,6 +16,7 @@ import { SessionRegistry } from './sessions/session-registry.js';
 import type { HfSessionPageQuery } from './sessions/session-page.js';
 import {
   checkedSessionQuery,
+  SESSION_PAGE_BYTES_PER_SESSION,
   sessionPageAnswer,
   type HfSessionFilter,
   type HfSessionPageRequest,
@@ -152,13 +153,16 @@ export class HfStatsService
   listSessions(filter: HfSessionFilter = {}): HfSessionStats[] {
     const limit = filter.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(filter.limit));
     const { active, idPrefix } = filter;
-    return this.readSessionPage({ active, idPrefix: idPrefix === '' ? undefined : idPrefix, limit }).sessions;
+    const query = { active, idPrefix: idPrefix === '' ? undefined : idPrefix, limit };
+    return this.readSessionPage(query, Number.POSITIVE_INFINITY).sessions;
   }
 
   /**
    * One page of the retained sessions, in the order of {@link listSessions}, with the counts: `limit`
    * (default 100, at most 1,000), the filters of {@link listSessions}, and `cursor`, the `nextCursor` of the
-   * previous page. Paging is keyset-based: sessions added or used meanwhile never shift a page.
+   * previous page. Paging is keyset-based: sessions added or used meanwhile never shift a page. A page of
+   * sessions with many models stops early, within 6 KB of JSON per session asked for (at least one session):
+   * follow `nextCursor`.
    * @throws TypeError when the limit, a filter or the cursor is not valid (the value is not repeated).
    */
   listSessionsPage(request: HfSessionPageRequest = {}): HfSessionPage {
@@ -174,16 +178,20 @@ export class HfStatsService
     return this.readSnapshot(checkedSessionQuery(request, this.options.sessionIdMaxLength, 'getSnapshot'));
   }
 
-  /** One page of sessions for a query already checked. @internal */
-  readSessionPage(query: HfSessionPageQuery): HfSessionPage {
+  /**
+   * One page of sessions for a query already checked, within `maxBytes` of session JSON (by default
+   * `SESSION_PAGE_BYTES_PER_SESSION` per session asked for). @internal
+   */
+  readSessionPage(query: HfSessionPageQuery, maxBytes = query.limit * SESSION_PAGE_BYTES_PER_SESSION): HfSessionPage {
     const shared = this.store.listSessions(query);
     if (shared !== undefined) {
-      return sessionPageAnswer(shared, shared.items);
+      return sessionPageAnswer(shared, shared.items, maxBytes);
     }
     const own = this.sessions.page(query);
     return sessionPageAnswer(
       own,
       own.items.map((entry) => entry.toJSON()),
+      maxBytes,
     );
   }
 

@@ -1,7 +1,7 @@
 import { invalidSessionRequest, SESSION_QUERY_PROBLEMS } from '../hf-stats.messages.js';
 import type { HfSessionPage, HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import { decodeSessionCursor, encodeSessionCursor } from './session-cursor.js';
-import type { HfSessionPageOf, HfSessionPageQuery } from './session-page.js';
+import type { HfSessionKey, HfSessionPageOf, HfSessionPageQuery } from './session-page.js';
 
 /** Sessions on a page when the reader names no `limit`. */
 export const DEFAULT_SESSION_PAGE_SIZE = 100;
@@ -107,13 +107,46 @@ export function checkedSessionQuery(request: unknown, maxIdLength: number, metho
   return query;
 }
 
-/** The JSON answer for a page: its sessions, the cursor after the last one, and the counts. */
-export function sessionPageAnswer(page: HfSessionPageOf<unknown>, sessions: HfSessionStats[]): HfSessionPage {
+/**
+ * Bytes of session JSON a page may hold per session asked for (`limit`): 600 KB at the default 100. A
+ * session of a few models takes 1 to 2 KB, so ordinary pages are full; a page of sessions that used many
+ * models (each one's figures are listed) stops early, after at least one session, and `nextCursor` goes
+ * on from there. So `GET <path>` stays under 1 MB by default, whatever its sessions hold.
+ */
+export const SESSION_PAGE_BYTES_PER_SESSION = 6 * 1024;
+
+/**
+ * The JSON answer for a page: its sessions (within `maxBytes` of JSON, at least one), the cursor after the
+ * last one, and the counts.
+ */
+export function sessionPageAnswer(
+  page: HfSessionPageOf<unknown>,
+  sessions: HfSessionStats[],
+  maxBytes = Number.POSITIVE_INFINITY,
+): HfSessionPage {
+  let next = page.next;
+  let kept = sessions;
+  if (maxBytes !== Number.POSITIVE_INFINITY) {
+    let bytes = 0;
+    for (let i = 0; i < sessions.length; i += 1) {
+      bytes += Buffer.byteLength(JSON.stringify(sessions[i]));
+      if (bytes > maxBytes && i > 0) {
+        kept = sessions.slice(0, i);
+        next = keyOfSession(sessions[i - 1]);
+        break;
+      }
+    }
+  }
   return {
-    sessions,
-    nextCursor: page.next === undefined ? null : encodeSessionCursor(page.next),
+    sessions: kept,
+    nextCursor: next === undefined ? null : encodeSessionCursor(next),
     matchCount: page.matchCount,
     sessionCount: page.sessionCount,
     activeSessionCount: page.activeSessionCount,
   };
+}
+
+/** The key of a listed session; its times are whole milliseconds, so the ISO text gives them back exactly. */
+function keyOfSession(session: HfSessionStats): HfSessionKey {
+  return { active: session.active, lastActivityAt: Date.parse(session.lastActivityAt), sessionId: session.sessionId };
 }
