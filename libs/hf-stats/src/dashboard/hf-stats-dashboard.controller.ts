@@ -17,6 +17,11 @@ import { HfStatsTimelineService } from './hf-stats-timeline.service.js';
 import type { HfTimeline } from './timeline.interfaces.js';
 import { timelineModelsProblem } from '../hf-stats.messages.js';
 
+/** Minutes the charts show, when `timelineMinutes` allows. */
+const DASHBOARD_TIMELINE_MINUTES = 60;
+/** Rows of the sessions table: one page asked of the server at each refresh. */
+const DASHBOARD_PAGE_SIZE = 50;
+
 /** `GET <path>/timeline`, `GET <path>/dashboard` and the dashboard's script and stylesheet. */
 export class HfStatsDashboardControllerBase {
   /** The page at `<path>/dashboard` and at `<path>/dashboard/`: the same but for where its files are. */
@@ -68,11 +73,6 @@ function integerParameter(raw: unknown, min: number, max: number): number | unde
   const value = typeof raw === 'string' && /^[0-9]{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
   return value >= min && value <= max ? value : null;
 }
-
-/** Minutes the charts show, when `timelineMinutes` allows. */
-const DASHBOARD_TIMELINE_MINUTES = 60;
-/** Rows of the sessions table: one page asked of the server at each refresh. */
-const DASHBOARD_PAGE_SIZE = 50;
 
 // `Header` works on Express and Fastify alike; the page is small and changes with the package, so no caching.
 const NO_STORE = ['cache-control', 'no-store'] as const;
