@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import type { HfStatsSnapshot } from 'nestjs-hf-stats';
+import { HfStatsService, type HfStatsSnapshot } from 'nestjs-hf-stats';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -23,6 +23,8 @@ interface OpenedPage {
   page: Page;
   /** Console errors, page errors and failed requests, CSP violations included. */
   problems: string[];
+  /** Every URL the page asked for. */
+  requested: string[];
 }
 
 /** One tracked call through the fixture app's route. */
@@ -54,13 +56,17 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
     app = undefined;
   });
 
-  const open = async (url: string, { fakeClock = false } = {}): Promise<OpenedPage> => {
+  const open = async (
+    url: string,
+    { fakeClock = false, pagePath = '/hf-stats/dashboard' } = {},
+  ): Promise<OpenedPage> => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     if (fakeClock) {
       // The page's 5 s refresh timer runs on this clock: the spec moves it, instead of waiting.
       await page.clock.install();
     }
     const problems: string[] = [];
+    const requested: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') {
         problems.push(`console ${message.type()}: ${message.text()}`);
@@ -68,8 +74,9 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
     });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('requestfailed', (failed) => problems.push(`request failed: ${failed.url()}`));
-    opened = { page, problems };
-    const response = await page.goto(`${url}/hf-stats/dashboard`);
+    page.on('request', (sent) => requested.push(sent.url()));
+    opened = { page, problems, requested };
+    const response = await page.goto(`${url}${pagePath}`);
     expect(response?.status()).toBe(200);
     // The script marks each refresh it rendered.
     await page.waitForSelector('body[data-loaded]');
@@ -124,14 +131,14 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
     expect(await ids()).toEqual(['delta', 'beta', 'gamma', 'alpha']);
     await page.click('button[data-sort="textCount"]');
     expect(await ids()).toEqual(['alpha', 'gamma', 'beta', 'delta']);
-    await page.fill('#filter', 'MiniLM');
-    expect(await ids()).toEqual(['gamma', 'beta']);
+    // The filter is a session-id prefix, searched by the server.
     await page.fill('#filter', 'alp');
-    expect(await ids()).toEqual(['alpha']);
+    await expect.poll(ids).toEqual(['alpha']);
     await page.fill('#filter', 'nobody');
-    expect(await ids()).toEqual([]);
+    await expect.poll(ids).toEqual([]);
     expect(await page.isVisible('#sessions-empty')).toBe(true);
     await page.fill('#filter', '');
+    await expect.poll(async () => (await ids()).length).toBe(4);
 
     // A click opens the session's figures and per-model split.
     await page.click('#sessions tbody tr[data-session="beta"]');
@@ -187,6 +194,92 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
     expect(problems).toEqual([
       'console error: Failed to load resource: the server responded with a status of 403 (Forbidden)',
     ]);
+  });
+
+  it('pages the sessions on the server: next and previous, counts from the server, never the whole list', async () => {
+    app = await createApp(createDashboardAppModule(simulator.url), 'express');
+    const url = await app.getUrl();
+    const stats = app.get(HfStatsService);
+    for (let i = 0; i < 120; i += 1) {
+      stats.record({ sessionId: `user-${String(i).padStart(3, '0')}`, durationMs: 2, texts: 1, model: 'm' });
+    }
+    for (let i = 0; i < 20; i += 1) {
+      stats.endSession(`user-${String(i).padStart(3, '0')}`);
+    }
+    const { page, problems, requested } = await open(url);
+    const ids = () =>
+      page.locator('#sessions tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session')));
+    const expected = (await request(url).get('/hf-stats/sessions?limit=1000').expect(200)).body.sessions.map(
+      (session: { sessionId: string }) => session.sessionId,
+    ) as string[];
+    const size = Number(await page.getAttribute('body', 'data-page-size'));
+    expect(size).toBe(50);
+
+    expect(await ids()).toEqual(expected.slice(0, 50));
+    expect(await page.textContent('#session-count')).toBe('(100 active, 120 retained)');
+    expect(await page.textContent('#page-info')).toBe('1–50 of 120');
+    expect(await page.isDisabled('#page-prev')).toBe(true);
+    await page.click('#page-next');
+    await expect.poll(ids).toEqual(expected.slice(50, 100));
+    expect(await page.textContent('#page-info')).toBe('51–100 of 120');
+    await page.click('#page-next');
+    await expect.poll(ids).toEqual(expected.slice(100));
+    expect(await page.isDisabled('#page-next')).toBe(true);
+    await page.click('#page-prev');
+    await expect.poll(ids).toEqual(expected.slice(50, 100));
+
+    // The state filter and the prefix search are the server's, and start again at the first page.
+    await page.selectOption('#state', 'ended');
+    await expect.poll(ids).toEqual(expected.slice(100));
+    expect(await page.textContent('#page-info')).toBe('1–20 of 20');
+    await page.selectOption('#state', 'all');
+    await page.fill('#filter', 'user-11');
+    const prefixed = (await request(url).get('/hf-stats/sessions?prefix=user-11').expect(200)).body.sessions.map(
+      (session: { sessionId: string }) => session.sessionId,
+    ) as string[];
+    expect(prefixed.toSorted()).toEqual(Array.from({ length: 10 }, (_, k) => `user-11${k}`));
+    await expect.poll(ids).toEqual(prefixed);
+
+    // A session off the page shown keeps its details open: they come from GET sessions/:id.
+    await page.click('#sessions tbody tr[data-session="user-115"]');
+    expect(await page.textContent('#detail-id')).toBe('user-115');
+    await page.fill('#filter', 'user-00');
+    await expect.poll(async () => (await ids()).length).toBe(10);
+    await page.waitForSelector('#detail:not([hidden])');
+    expect(await page.textContent('#detail-id')).toBe('user-115');
+
+    // Every listing request was bounded.
+    const listings = requested.filter((asked) => /\/hf-stats(\/sessions)?(\?|$)/.test(asked));
+    expect(listings.length).toBeGreaterThan(0);
+    for (const asked of listings) {
+      expect(new URL(asked).searchParams.get('limit')).toBe('50');
+    }
+    expect(problems).toEqual([]);
+
+    // Once the session is gone (here: reset), its details close and the page stops asking for it.
+    stats.reset();
+    await page.fill('#filter', '');
+    await page.waitForSelector('#detail[hidden]', { state: 'attached' });
+    expect(await page.textContent('#session-count')).toBe('(none yet)');
+    const asked = requested.length;
+    await page.fill('#filter', 'x');
+    await expect.poll(() => requested.length).toBeGreaterThanOrEqual(asked + 2);
+    expect(requested.slice(asked).some((sent) => sent.includes('/sessions/'))).toBe(false);
+    // The 404 of the last look for it (twice if a timed refresh ran at the same moment).
+    expect(new Set(problems)).toEqual(
+      new Set(['console error: Failed to load resource: the server responded with a status of 404 (Not Found)']),
+    );
+  });
+
+  it('loads at <path>/dashboard/ (trailing slash) and with timelineMinutes below 60', async () => {
+    app = await createApp(createDashboardAppModule(simulator.url, { timelineMinutes: 15 }), 'express');
+    const url = await app.getUrl();
+    await embed(url, 's', 'm', ['a']);
+    const { page, problems } = await open(url, { pagePath: '/hf-stats/dashboard/' });
+    expect(await page.textContent('[data-figure="calls"]')).toBe('1');
+    expect(await page.locator('#chart-calls rect.bar-calls').count()).toBe(1);
+    expect(await page.getAttribute('#status', 'class')).toBe('status');
+    expect(problems).toEqual([]);
   });
 
   it('runs no inline script injected into the page: its CSP refuses it', async () => {

@@ -1,10 +1,11 @@
 import { Injectable, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import type { HfStatsSnapshot, HfTimeline } from 'nestjs-hf-stats';
+import { HfStatsService, type HfStatsSnapshot, type HfTimeline } from 'nestjs-hf-stats';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHfSimulator, type HfSimulator } from '../src/simulator/hf-simulator.js';
-import { ADAPTERS, createApp } from './fixtures/create-app.js';
+import { ADAPTERS, createApp, type AdapterName } from './fixtures/create-app.js';
 import { createDashboardAppModule } from './fixtures/dashboard/dashboard-app.js';
 
 @Injectable()
@@ -12,6 +13,20 @@ class AdminKeyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     return context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-admin-key'] === 'secret';
   }
+}
+
+/** An app that serves `/x/` like `/x`: Express does by default, Fastify with `ignoreTrailingSlash`. */
+async function createTrailingSlashApp(module: new () => object, adapter: AdapterName): Promise<INestApplication> {
+  if (adapter === 'express') {
+    return createApp(module, adapter);
+  }
+  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } }),
+    { logger: false },
+  );
+  await app.listen(0, '127.0.0.1');
+  return app;
 }
 
 const DASHBOARD_ROUTES = [
@@ -101,6 +116,75 @@ describe('dashboard routes', () => {
       expect(script.text).not.toMatch(/innerHTML|eval\(|new Function/);
       const style = await request(url).get('/hf-stats/dashboard/app.css').expect(200);
       expect(style.headers['content-type']).toMatch(/^text\/css/);
+    });
+    it('at <path>/dashboard/ (trailing slash) the page loads its script and stylesheet from the right place', async () => {
+      // Express answers both URLs by default; Fastify answers `dashboard/` with ignoreTrailingSlash only.
+      app = await createTrailingSlashApp(createDashboardAppModule(simulator.url), adapter);
+      const url = await app.getUrl();
+      for (const pagePath of ['/hf-stats/dashboard', '/hf-stats/dashboard/']) {
+        const page = await request(url).get(pagePath).expect(200);
+        const assets = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)]
+          .map((match) => match[1])
+          .filter((asset) => !asset.startsWith('data:'));
+        expect(assets).toHaveLength(2);
+        for (const asset of assets) {
+          const resolved = new URL(asset, `${url}${pagePath}`);
+          const answer = await request(url).get(resolved.pathname).expect(200);
+          expect(answer.headers['content-type']).toMatch(/^text\/(javascript|css)/);
+        }
+      }
+    });
+
+    it('the page carries the server limits, so the script never asks for more minutes than it keeps', async () => {
+      app = await createApp(createDashboardAppModule(simulator.url, { timelineMinutes: 30 }), adapter);
+      const page = await request(await app.getUrl())
+        .get('/hf-stats/dashboard')
+        .expect(200);
+      expect(page.text).toMatch(/data-timeline-minutes="30"/);
+      expect(page.text).toMatch(/data-max-page-size="1000"/);
+      const script = await request(await app.getUrl())
+        .get('/hf-stats/dashboard/app.js')
+        .expect(200);
+      expect(script.text).not.toMatch(/minutes=60|TIMELINE_MINUTES = 60/);
+    });
+
+    it('bounds GET /hf-stats/timeline: a week of minutes with 51 models stays a few MB, the top models kept', async () => {
+      app = await createApp(
+        createDashboardAppModule(simulator.url, { timelineMinutes: 10_080, maxModels: 60 }),
+        adapter,
+      );
+      const url = await app.getUrl();
+      const stats = app.get(HfStatsService);
+      for (let model = 0; model < 51; model += 1) {
+        // model-50 has the most calls, model-0 the fewest.
+        for (let call = 0; call <= model; call += 1) {
+          stats.record({ durationMs: 1, model: `model-${model}` });
+        }
+      }
+      const response = await request(url).get('/hf-stats/timeline').expect(200);
+      const timeline = response.body as HfTimeline;
+      expect(timeline.global).toHaveLength(10_080);
+      expect(timeline.global.reduce((sum, point) => sum + point.callCount, 0)).toBe((51 * 52) / 2);
+      const points = timeline.global.length + Object.values(timeline.byModel).reduce((n, list) => n + list.length, 0);
+      expect(points).toBeLessThanOrEqual(20_160);
+      expect(Buffer.byteLength(response.text)).toBeLessThan(4_000_000);
+      // The series kept are those with the most calls; the rest are counted, their calls are in global.
+      expect(Object.keys(timeline.byModel)).toEqual(['model-50']);
+      expect(timeline.omittedModelCount).toBe(50);
+
+      // An hour: every model fits; ?models= asks for fewer, 0 for none.
+      const hour = (await request(url).get('/hf-stats/timeline?minutes=60').expect(200)).body as HfTimeline;
+      expect(Object.keys(hour.byModel)).toHaveLength(51);
+      expect(hour.omittedModelCount).toBe(0);
+      const top3 = (await request(url).get('/hf-stats/timeline?minutes=60&models=3').expect(200)).body as HfTimeline;
+      expect(Object.keys(top3.byModel).toSorted()).toEqual(['model-48', 'model-49', 'model-50']);
+      expect(top3.omittedModelCount).toBe(48);
+      const none = (await request(url).get('/hf-stats/timeline?minutes=60&models=0').expect(200)).body as HfTimeline;
+      expect(none.byModel).toEqual({});
+      for (const models of ['-1', 'x', '1.5', '100000']) {
+        const refused = await request(url).get(`/hf-stats/timeline?models=${models}`).expect(400);
+        expect(refused.body.message).toMatch(/^models must be an integer from 0 to \d+/);
+      }
     });
   });
 

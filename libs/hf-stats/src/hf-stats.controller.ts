@@ -1,13 +1,33 @@
-import { Controller, Get, NotFoundException, Param, UseGuards, type CanActivate, type Type } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Query,
+  UseGuards,
+  type CanActivate,
+  type Type,
+} from '@nestjs/common';
 import { HfStatsService } from './hf-stats.service.js';
-import type { HfSessionStats, HfStatsSnapshot } from './stats/hf-stats.interfaces.js';
+import type { HfSessionPageQuery } from './sessions/session-page.js';
+import { isSessionQueryProblem, sessionQueryOf } from './sessions/session-query.js';
+import type { HfSessionPage, HfSessionStats, HfStatsSnapshot } from './stats/hf-stats.interfaces.js';
 
-/** `GET /hf-stats` and `GET /hf-stats/sessions/:id`, mounted at the configured path. */
+/**
+ * `GET /hf-stats` (global figures and one page of sessions), `GET /hf-stats/sessions` (a page of sessions)
+ * and `GET /hf-stats/sessions/:id`, mounted at the configured path. Both listings take `?limit=` (default
+ * 100, at most 1,000), `?active=true|false`, `?prefix=` (of the session id) and `?cursor=` (a `nextCursor`).
+ */
 export class HfStatsControllerBase {
   constructor(protected readonly stats: HfStatsService) {}
 
-  getStats(): HfStatsSnapshot {
-    return this.stats.getSnapshot();
+  getStats(query: Record<string, unknown> = {}): HfStatsSnapshot {
+    return this.stats.readSnapshot(this.sessionQuery(query));
+  }
+
+  getSessions(query: Record<string, unknown> = {}): HfSessionPage {
+    return this.stats.readSessionPage(this.sessionQuery(query));
   }
 
   getSession(sessionId: string): HfSessionStats {
@@ -17,6 +37,15 @@ export class HfStatsControllerBase {
       throw new NotFoundException('Unknown session');
     }
     return session;
+  }
+
+  protected sessionQuery(query: Record<string, unknown>): HfSessionPageQuery {
+    const resolved = sessionQueryOf(query, this.stats.options.sessionIdMaxLength);
+    if (isSessionQueryProblem(resolved)) {
+      // The message names the parameter and what is allowed, never the value: it is user input.
+      throw new BadRequestException(resolved.problem);
+    }
+    return resolved;
   }
 }
 
@@ -38,8 +67,13 @@ export function createHfStatsController(
     }
 
     @Get()
-    override getStats(): HfStatsSnapshot {
-      return super.getStats();
+    override getStats(@Query() query: Record<string, unknown>): HfStatsSnapshot {
+      return super.getStats(query);
+    }
+
+    @Get('sessions')
+    override getSessions(@Query() query: Record<string, unknown>): HfSessionPage {
+      return super.getSessions(query);
     }
 
     @Get('sessions/:id')

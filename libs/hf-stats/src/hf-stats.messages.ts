@@ -104,6 +104,28 @@ export function callsOutlivedShutdown(count: number, timeoutMs: number): string 
   );
 }
 
+/**
+ * What is wrong with a session listing's parameters (`GET <path>`, `GET <path>/sessions`, `listSessionsPage`).
+ * None repeats the value: it comes from a client.
+ */
+export const SESSION_QUERY_PROBLEMS = {
+  limit: (max: number) => `limit must be an integer from 1 to ${max}`,
+  active: 'active must be true or false',
+  prefix: (maxLength: number) => `prefix must be a string of at most ${maxLength} characters`,
+  cursor: 'cursor is not valid: pass the nextCursor of an earlier answer unchanged',
+  request: 'the request must be an object { limit?, active?, idPrefix?, cursor? }',
+} as const;
+
+/** An invalid page request of `listSessionsPage` or `getSnapshot`, in the words of {@link SESSION_QUERY_PROBLEMS}. */
+export function invalidSessionRequest(method: string, problem: string): TypeError {
+  return new TypeError(`nestjs-hf-stats: ${method}: ${problem}.`);
+}
+
+/** What is wrong with `GET <path>/timeline?models=`; the value is not repeated. */
+export function timelineModelsProblem(max: number): string {
+  return `models must be an integer from 0 to ${max} (series per model in one answer)`;
+}
+
 function describeIoError(error: unknown): string {
   if (error instanceof Error) {
     const { code } = error as { code?: unknown };

@@ -19,12 +19,21 @@ import { HfStatsOptions } from './hf-stats.options.js';
 import { isValidSessionId } from './sessions/session-id.js';
 import { CallHold, SessionLifecycle } from './sessions/session-lifecycle.js';
 import { SessionRegistry } from './sessions/session-registry.js';
+import type { HfSessionPageQuery } from './sessions/session-page.js';
+import {
+  checkedSessionQuery,
+  SESSION_PAGE_BYTES_PER_SESSION,
+  sessionPageAnswer,
+  type HfSessionFilter,
+  type HfSessionPageRequest,
+} from './sessions/session-query.js';
 import { SessionBudget } from './stats/budget.js';
 import { boundedName, boundedNameOf } from './stats/call-names.js';
 import { errorTypeOf, type HfCallRecord } from './stats/hf-call-record.js';
 import type {
   HfCallInput,
   HfSessionEndReason,
+  HfSessionPage,
   HfSessionStats,
   HfStats,
   HfStatsSnapshot,
@@ -43,13 +52,7 @@ export interface HfRunInSessionOptions {
   endSession?: boolean;
 }
 
-/** Which sessions {@link HfStatsService.listSessions} returns. */
-export interface HfSessionFilter {
-  /** Only the active sessions. Default false. */
-  active?: boolean;
-  /** At most this many. Default all. */
-  limit?: number;
-}
+export type { HfSessionFilter, HfSessionPageRequest } from './sessions/session-query.js';
 
 /** Longest the idle sweep waits between two looks at the active sessions. */
 const MAX_SWEEP_INTERVAL_MS = 1_000;
@@ -168,24 +171,60 @@ export class HfStatsService
   }
 
   /**
-   * Retained sessions: active first, then ended; most recently active first within each.
-   * `active: true` lists the active ones only; `limit` keeps the first ones.
+   * Retained sessions: active first, then ended; most recently active first within each, ties by id.
+   * `active` keeps the active (`true`) or the ended (`false`) ones, `idPrefix` the ids that start with it,
+   * `limit` the first ones (default all: prefer {@link listSessionsPage} with many sessions).
    */
   listSessions(filter: HfSessionFilter = {}): HfSessionStats[] {
-    const shared = this.store.listSessions(filter.active === true);
-    if (shared !== undefined) {
-      return filter.limit === undefined ? shared : shared.slice(0, Math.max(0, filter.limit));
-    }
-    return this.sessions
-      .list(filter.active === true, filter.limit === undefined ? undefined : Math.max(0, filter.limit))
-      .map((entry) => entry.toJSON());
+    const limit = filter.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(filter.limit));
+    const { active, idPrefix } = filter;
+    const query = { active, idPrefix: idPrefix === '' ? undefined : idPrefix, limit };
+    return this.readSessionPage(query, Number.POSITIVE_INFINITY).sessions;
   }
 
-  /** What `GET /hf-stats` answers: global figures, sessions and the module's own counters. */
-  getSnapshot(): HfStatsSnapshot {
+  /**
+   * One page of the retained sessions, in the order of {@link listSessions}, with the counts: `limit`
+   * (default 100, at most 1,000), the filters of {@link listSessions}, and `cursor`, the `nextCursor` of the
+   * previous page. Paging is keyset-based: sessions added or used meanwhile never shift a page. A page of
+   * sessions with many models stops early, within 6 KB of JSON per session asked for (at least one session):
+   * follow `nextCursor`.
+   * @throws TypeError when the limit, a filter or the cursor is not valid (the value is not repeated).
+   */
+  listSessionsPage(request: HfSessionPageRequest = {}): HfSessionPage {
+    return this.readSessionPage(checkedSessionQuery(request, this.options.sessionIdMaxLength, 'listSessionsPage'));
+  }
+
+  /**
+   * What `GET /hf-stats` answers: global figures, the module's own counters and one page of sessions
+   * (the first 100 by default; `request` as for {@link listSessionsPage}).
+   * @throws TypeError when `request` is not valid.
+   */
+  getSnapshot(request: HfSessionPageRequest = {}): HfStatsSnapshot {
+    return this.readSnapshot(checkedSessionQuery(request, this.options.sessionIdMaxLength, 'getSnapshot'));
+  }
+
+  /**
+   * One page of sessions for a query already checked, within `maxBytes` of session JSON (by default
+   * `SESSION_PAGE_BYTES_PER_SESSION` per session asked for). @internal
+   */
+  readSessionPage(query: HfSessionPageQuery, maxBytes = query.limit * SESSION_PAGE_BYTES_PER_SESSION): HfSessionPage {
+    const shared = this.store.listSessions(query);
+    if (shared !== undefined) {
+      return sessionPageAnswer(shared, shared.items, maxBytes);
+    }
+    const own = this.sessions.page(query);
+    return sessionPageAnswer(
+      own,
+      own.items.map((entry) => entry.toJSON()),
+      maxBytes,
+    );
+  }
+
+  /** The snapshot with one page of sessions for a query already checked. @internal */
+  readSnapshot(query: HfSessionPageQuery): HfStatsSnapshot {
     const snapshot: HfStatsSnapshot = {
       global: this.getGlobalStats(),
-      sessions: this.listSessions(),
+      ...this.readSessionPage(query),
       rejectedSessionIdCount: this.rejectedSessionIdCount,
       sessionOverflowCount: this.sessions.overflowCount + this.store.sessionOverflowCount,
       untrackedAttemptCount: this.untrackedAttemptCount,

@@ -6,7 +6,12 @@ export {
   type HfStatsModuleOptions,
   type HfStatsStaticOptions,
 } from './hf-stats.options.js';
-export { HfStatsService, type HfRunInSessionOptions, type HfSessionFilter } from './hf-stats.service.js';
+export {
+  HfStatsService,
+  type HfRunInSessionOptions,
+  type HfSessionFilter,
+  type HfSessionPageRequest,
+} from './hf-stats.service.js';
 export { HfStatsInterceptor } from './hf-stats.interceptor.js';
 export { HfStatsControllerBase } from './hf-stats.controller.js';
 export { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js';
@@ -16,6 +21,7 @@ export type {
   HfCallInput,
   HfModelStats,
   HfSessionEndReason,
+  HfSessionPage,
   HfSessionStats,
   HfStats,
   HfStatsSnapshot,
@@ -30,6 +36,7 @@ export { HF_STATS_SUMMARY_INTERVAL_MS, HF_STATS_SUMMARY_JOB } from './hf-stats.s
 export { HfStatsLogSettings, type HfStatsLogFormat, type HfStatsLogOptions } from './logging/hf-stats-log.options.js';
 export type { HfCallLogEntry, HfSessionEndLogEntry, HfStatsLogEntry, HfSummaryLogEntry } from './logging/log-lines.js';
 export { HfStatsStore, type HfSessionEndHandler } from './stores/hf-stats-store.js';
+export type { HfSessionKey, HfSessionPageOf, HfSessionPageQuery } from './sessions/session-page.js';
 export type {
   HfMemoryStoreOptions,
   HfRedisClient,

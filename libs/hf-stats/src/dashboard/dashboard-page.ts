@@ -1,9 +1,27 @@
+/** What the page's script must know of the server: embedded in the page, so no request is needed for it. */
+export interface DashboardPageConfig {
+  /** Minutes the charts show: at most the `timelineMinutes` option (60 when it allows). */
+  timelineMinutes: number;
+  /** Sessions per page of the sessions table. */
+  pageSize: number;
+  /** Most sessions the server answers in one page. */
+  maxPageSize: number;
+}
+
 /**
- * The dashboard's HTML. Everything it loads comes from the module's own routes (`dashboard/app.css`,
- * `dashboard/app.js`, relative to `<path>/dashboard`), so it works offline and under {@link DASHBOARD_CSP}.
- * No inline script, style or event handler.
+ * The dashboard's HTML. Everything it loads comes from the module's own routes (`app.css` and `app.js`
+ * under `<path>/dashboard/`), so it works offline and under {@link DASHBOARD_CSP}. No inline script,
+ * style or event handler. `assetBase` is where those files are relative to the page's URL: `dashboard/`
+ * at `<path>/dashboard`, the empty string at `<path>/dashboard/`.
  */
-export const DASHBOARD_HTML: string = `<!doctype html>
+export function dashboardHtml(config: DashboardPageConfig, assetBase: 'dashboard/' | ''): string {
+  // Numbers only, from the options: nothing here needs escaping.
+  const data = [
+    `data-timeline-minutes="${Math.floor(config.timelineMinutes)}"`,
+    `data-page-size="${Math.floor(config.pageSize)}"`,
+    `data-max-page-size="${Math.floor(config.maxPageSize)}"`,
+  ].join(' ');
+  return `<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
@@ -12,10 +30,10 @@ export const DASHBOARD_HTML: string = `<!doctype html>
     <title>Hugging Face calls · nestjs-hf-stats</title>
     <!-- No favicon request: the browser would ask the app for /favicon.ico. -->
     <link rel="icon" href="data:," />
-    <link rel="stylesheet" href="dashboard/app.css" />
-    <script src="dashboard/app.js" defer></script>
+    <link rel="stylesheet" href="${assetBase}app.css" />
+    <script src="${assetBase}app.js" defer></script>
   </head>
-  <body>
+  <body ${data}>
     <header class="top">
       <div>
         <h1>Hugging Face calls</h1>
@@ -43,7 +61,14 @@ export const DASHBOARD_HTML: string = `<!doctype html>
       <section class="panel" aria-label="Sessions">
         <div class="panel-head">
           <h2>Sessions <span id="session-count" class="muted"></span></h2>
-          <input id="filter" type="search" placeholder="Filter by session id or model" aria-label="Filter sessions" autocomplete="off" />
+          <div class="tools">
+            <select id="state" aria-label="Session state">
+              <option value="all">All</option>
+              <option value="active">Active</option>
+              <option value="ended">Ended</option>
+            </select>
+            <input id="filter" type="search" placeholder="Session id starts with…" aria-label="Session id prefix" autocomplete="off" />
+          </div>
         </div>
         <div class="scroll">
           <table id="sessions">
@@ -62,6 +87,12 @@ export const DASHBOARD_HTML: string = `<!doctype html>
           </table>
         </div>
         <p id="sessions-empty" class="muted" hidden>No session matches.</p>
+        <nav class="pager" aria-label="Session pages">
+          <button id="page-prev" type="button" disabled>Previous</button>
+          <span id="page-info" class="muted"></span>
+          <button id="page-next" type="button" disabled>Next</button>
+          <span class="muted">· the column buttons sort the page shown</span>
+        </nav>
       </section>
       <section id="detail" class="panel" aria-label="Session details" hidden>
         <div class="panel-head">
@@ -85,6 +116,7 @@ export const DASHBOARD_HTML: string = `<!doctype html>
   </body>
 </html>
 `;
+}
 
 /** Everything from the module's own origin; no inline script or style, no eval, no framing. */
 export const DASHBOARD_CSP = [

@@ -6,11 +6,26 @@
 export const DASHBOARD_JS: string = String.raw`'use strict';
 (function () {
   var REFRESH_MS = 5000;
-  var TIMELINE_MINUTES = 60;
   var SVG = 'http://www.w3.org/2000/svg';
+  // The server's limits, embedded in the page: the charts never ask for more minutes than it keeps.
+  var config = document.body.dataset;
+  var TIMELINE_MINUTES = Number(config.timelineMinutes) || 1;
+  var PAGE_SIZE = Number(config.pageSize) || 50;
   // The JSON routes sit beside the page: <path>/dashboard -> <path>, <path>/timeline, <path>/sessions/:id.
   var base = location.pathname.replace(/\/dashboard\/?$/, '');
-  var state = { snapshot: null, timeline: null, sortKey: 'lastActivityAt', sortDir: -1, filter: '', selected: null };
+  // The table shows one page of sessions, asked of the server with the filters; cursors[i] starts page i.
+  var state = {
+    snapshot: null,
+    timeline: null,
+    detail: null,
+    sortKey: 'lastActivityAt',
+    sortDir: -1,
+    prefix: '',
+    status: 'all',
+    cursors: [null],
+    pageIndex: 0,
+    selected: null,
+  };
 
   function $(selector) {
     return document.querySelector(selector);
@@ -256,14 +271,9 @@ export const DASHBOARD_JS: string = String.raw`'use strict';
     return value === null || value === undefined ? -1 : value;
   }
 
+  // The rows of the page shown, sorted by the column chosen; active first, as the server lists them.
   function visibleSessions() {
-    var filter = state.filter.toLowerCase();
-    var list = state.snapshot.sessions.filter(function (s) {
-      if (filter === '') return true;
-      if (s.sessionId.toLowerCase().indexOf(filter) >= 0) return true;
-      return Object.keys(s.byModel).some(function (model) { return model.toLowerCase().indexOf(filter) >= 0; });
-    });
-    return list.sort(function (a, b) {
+    return state.snapshot.sessions.slice().sort(function (a, b) {
       if (a.active !== b.active) return a.active ? -1 : 1;
       var diff = sortValue(a, state.sortKey) - sortValue(b, state.sortKey);
       if (diff !== 0) return diff * state.sortDir;
@@ -272,6 +282,7 @@ export const DASHBOARD_JS: string = String.raw`'use strict';
   }
 
   function renderSessions() {
+    var snapshot = state.snapshot;
     var sessions = visibleSessions();
     var body = $('#sessions tbody');
     clear(body);
@@ -289,10 +300,18 @@ export const DASHBOARD_JS: string = String.raw`'use strict';
       tr.appendChild(el('td', fmtMs(s.p95TimeMs)));
       tr.appendChild(el('td', fmtAgo(s.lastActivityAt)));
     });
-    var total = state.snapshot.sessions.length;
-    var active = state.snapshot.sessions.filter(function (s) { return s.active; }).length;
-    $('#session-count').textContent = total === 0 ? '(none yet)' : '(' + active + ' active, ' + total + ' retained)';
+    // The counts are the server's: the table holds one page of them.
+    var total = snapshot.sessionCount;
+    $('#session-count').textContent =
+      total === 0 ? '(none yet)' : '(' + fmtInt(snapshot.activeSessionCount) + ' active, ' + fmtInt(total) + ' retained)';
     $('#sessions-empty').hidden = sessions.length > 0 || total === 0;
+    var first = state.pageIndex * PAGE_SIZE;
+    $('#page-info').textContent =
+      sessions.length === 0
+        ? '0 of ' + fmtInt(snapshot.matchCount)
+        : fmtInt(first + 1) + '–' + fmtInt(first + sessions.length) + ' of ' + fmtInt(snapshot.matchCount);
+    $('#page-prev').disabled = state.pageIndex === 0;
+    $('#page-next').disabled = snapshot.nextCursor === null;
     document.querySelectorAll('#sessions th button').forEach(function (button) {
       if (button.getAttribute('data-sort') === state.sortKey) {
         button.setAttribute('aria-sort', state.sortDir < 0 ? 'descending' : 'ascending');
@@ -304,8 +323,8 @@ export const DASHBOARD_JS: string = String.raw`'use strict';
 
   function renderDetail() {
     var panel = $('#detail');
-    var session = state.selected === null ? undefined : state.snapshot.sessions.find(function (s) { return s.sessionId === state.selected; });
-    if (session === undefined) {
+    var session = state.selected === null ? null : state.detail;
+    if (session === null || session.sessionId !== state.selected) {
       panel.hidden = true;
       return;
     }
@@ -341,21 +360,52 @@ export const DASHBOARD_JS: string = String.raw`'use strict';
     if (state.timeline !== null) renderCharts(state.timeline);
   }
 
-  function getJson(url) {
+  function getJson(url, missingIsNull) {
     return fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } }).then(function (response) {
+      if (missingIsNull && response.status === 404) return null;
       if (!response.ok) throw new Error('HTTP ' + response.status + ' from ' + url);
       return response.json();
     });
   }
 
-  var refreshing = false;
-  function refresh() {
-    if (refreshing) return;
-    refreshing = true;
-    Promise.all([getJson(base), getJson(base + '/timeline?minutes=' + TIMELINE_MINUTES)])
+  // Global figures and one page of sessions, with the filters: never the whole list.
+  function listingUrl() {
+    var query = '?limit=' + PAGE_SIZE;
+    var cursor = state.cursors[state.pageIndex];
+    if (cursor) query += '&cursor=' + encodeURIComponent(cursor);
+    if (state.prefix !== '') query += '&prefix=' + encodeURIComponent(state.prefix);
+    if (state.status !== 'all') query += '&active=' + (state.status === 'active');
+    return base + query;
+  }
+
+  // A refresh asked while one runs is not started twice; an answer older than the latest request is dropped.
+  var generation = 0;
+  var inFlight = 0;
+  function refresh(force) {
+    if (inFlight > 0 && !force) return;
+    var mine = ++generation;
+    var selected = state.selected;
+    inFlight += 1;
+    Promise.all([
+      getJson(listingUrl()),
+      getJson(base + '/timeline?minutes=' + TIMELINE_MINUTES + '&models=0'),
+      selected === null ? null : getJson(base + '/sessions/' + encodeURIComponent(selected), true),
+    ])
       .then(function (results) {
+        if (mine !== generation) return;
+        if (results[0].sessions.length === 0 && state.pageIndex > 0) {
+          // The page emptied (its sessions were evicted or reset): back to the first.
+          state.cursors = [null];
+          state.pageIndex = 0;
+          return refresh(true);
+        }
         state.snapshot = results[0];
         state.timeline = results[1];
+        if (selected !== null && selected === state.selected) {
+          state.detail = results[2];
+          // No longer retained (evicted or reset): stop asking for it.
+          if (results[2] === null) state.selected = null;
+        }
         render();
         var status = $('#status');
         status.className = 'status';
@@ -363,13 +413,25 @@ export const DASHBOARD_JS: string = String.raw`'use strict';
         document.body.setAttribute('data-loaded', String(Number(document.body.getAttribute('data-loaded') || 0) + 1));
       })
       .catch(function (error) {
+        if (mine !== generation) return;
         var status = $('#status');
         status.className = 'status error';
         status.textContent = 'Cannot refresh: ' + (error && error.message ? error.message : String(error));
       })
       .then(function () {
-        refreshing = false;
+        inFlight -= 1;
       });
+  }
+
+  function toPage(index) {
+    state.pageIndex = index;
+    refresh(true);
+  }
+
+  function refilter() {
+    state.cursors = [null];
+    state.pageIndex = 0;
+    refresh(true);
   }
 
   function start() {
@@ -382,23 +444,40 @@ export const DASHBOARD_JS: string = String.raw`'use strict';
       });
     });
     $('#filter').addEventListener('input', function (event) {
-      state.filter = event.target.value.trim();
-      if (state.snapshot !== null) renderSessions();
+      state.prefix = event.target.value.trim();
+      refilter();
+    });
+    $('#state').addEventListener('change', function (event) {
+      state.status = event.target.value;
+      refilter();
+    });
+    $('#page-next').addEventListener('click', function () {
+      if (state.snapshot === null || state.snapshot.nextCursor === null) return;
+      state.cursors[state.pageIndex + 1] = state.snapshot.nextCursor;
+      state.cursors.length = state.pageIndex + 2;
+      toPage(state.pageIndex + 1);
+    });
+    $('#page-prev').addEventListener('click', function () {
+      if (state.pageIndex > 0) toPage(state.pageIndex - 1);
     });
     $('#sessions tbody').addEventListener('click', function (event) {
       var row = event.target.closest('tr[data-session]');
       if (row === null) return;
-      state.selected = row.getAttribute('data-session');
+      var id = row.getAttribute('data-session');
+      state.selected = id;
+      // Shown at once from the page; later refreshes ask GET <path>/sessions/:id, on any page.
+      state.detail = state.snapshot.sessions.find(function (s) { return s.sessionId === id; }) || null;
       renderSessions();
       renderDetail();
       $('#detail').scrollIntoView({ block: 'nearest' });
     });
     $('#detail-close').addEventListener('click', function () {
       state.selected = null;
+      state.detail = null;
       renderSessions();
       renderDetail();
     });
-    refresh();
+    refresh(true);
     setInterval(refresh, REFRESH_MS);
   }
 

@@ -96,10 +96,15 @@ th button[aria-sort='descending']::after { content: ' ▼'; }
 .badge { display: inline-block; font-size: 11px; border-radius: 999px; padding: 0 7px; margin-left: 6px; border: 1px solid var(--line); color: var(--muted); }
 .badge.active { border-color: var(--cost); color: var(--cost); }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-input[type='search'] {
+input[type='search'], select, .pager button {
   font: inherit; color: var(--text); background: var(--bg); border: 1px solid var(--line); border-radius: 6px;
-  padding: 6px 10px; width: min(320px, 100%);
+  padding: 6px 10px;
 }
+input[type='search'] { width: 260px; max-width: 60vw; }
+.tools { display: flex; gap: 8px; align-items: center; }
+.pager { display: flex; align-items: center; gap: 10px; margin-top: 8px; font-size: 12px; }
+.pager button { cursor: pointer; padding: 4px 10px; }
+.pager button:disabled { cursor: default; opacity: 0.45; }
 .link { font: inherit; background: none; border: 0; color: var(--accent); cursor: pointer; }
 .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 8px 16px; margin: 0 0 12px; }
 .figures div { display: flex; flex-direction: column; }

@@ -4,32 +4,74 @@ import {
   Get,
   Header,
   Query,
+  Req,
   UseGuards,
   type CanActivate,
   type Type,
 } from '@nestjs/common';
-import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
+import { MAX_SESSION_PAGE_SIZE } from '../sessions/session-query.js';
+import { DASHBOARD_CSP, dashboardHtml } from './dashboard-page.js';
 import { DASHBOARD_JS } from './dashboard-script.js';
 import { DASHBOARD_CSS } from './dashboard-style.js';
 import { HfStatsTimelineService } from './hf-stats-timeline.service.js';
 import type { HfTimeline } from './timeline.interfaces.js';
+import { timelineModelsProblem } from '../hf-stats.messages.js';
+
+/** Minutes the charts show, when `timelineMinutes` allows. */
+const DASHBOARD_TIMELINE_MINUTES = 60;
+/** Rows of the sessions table: one page asked of the server at each refresh. */
+const DASHBOARD_PAGE_SIZE = 50;
 
 /** `GET <path>/timeline`, `GET <path>/dashboard` and the dashboard's script and stylesheet. */
 export class HfStatsDashboardControllerBase {
-  constructor(protected readonly timeline: HfStatsTimelineService) {}
+  /** The page at `<path>/dashboard` and at `<path>/dashboard/`: the same but for where its files are. */
+  private readonly pages: Record<'dashboard/' | '', string>;
 
-  getTimeline(minutes: string | undefined): HfTimeline {
-    const max = this.timeline.maxMinutes;
-    if (minutes === undefined) {
-      return this.timeline.getTimeline();
-    }
-    const value = /^[0-9]{1,6}$/.test(minutes) ? Number(minutes) : Number.NaN;
-    if (!(value >= 1 && value <= max)) {
-      // The value is not echoed: it is user input.
-      throw new BadRequestException(`minutes must be an integer from 1 to ${max} (the timelineMinutes option)`);
-    }
-    return this.timeline.getTimeline(value);
+  constructor(protected readonly timeline: HfStatsTimelineService) {
+    const config = {
+      timelineMinutes: Math.min(DASHBOARD_TIMELINE_MINUTES, timeline.maxMinutes),
+      pageSize: DASHBOARD_PAGE_SIZE,
+      maxPageSize: MAX_SESSION_PAGE_SIZE,
+    };
+    this.pages = { 'dashboard/': dashboardHtml(config, 'dashboard/'), '': dashboardHtml(config, '') };
   }
+
+  /**
+   * The page for a request: its files are relative to its URL, and `<path>/dashboard/` (the trailing
+   * slash some proxies and users add) is one directory deeper than `<path>/dashboard`.
+   */
+  getPage(request?: { originalUrl?: string; url?: string }): string {
+    const url = request?.originalUrl ?? request?.url ?? '';
+    const path = url.split('?', 1)[0];
+    return this.pages[path.endsWith('/') ? '' : 'dashboard/'];
+  }
+
+  getTimeline(minutes: unknown, models?: unknown): HfTimeline {
+    const maxMinutes = this.timeline.maxMinutes;
+    const minuteCount = integerParameter(minutes, 1, maxMinutes);
+    if (minuteCount === null) {
+      // The value is not echoed: it is user input.
+      throw new BadRequestException(`minutes must be an integer from 1 to ${maxMinutes} (the timelineMinutes option)`);
+    }
+    const maxModels = this.timeline.maxModelSeries;
+    const modelCount = integerParameter(models, 0, maxModels);
+    if (modelCount === null) {
+      throw new BadRequestException(timelineModelsProblem(maxModels));
+    }
+    return this.timeline.getTimeline(minuteCount, modelCount);
+  }
+}
+
+/**
+ * A query parameter that must be an integer from `min` to `max`: undefined when absent, null when anything
+ * else (a second copy of the parameter arrives as an array).
+ */
+function integerParameter(raw: unknown, min: number, max: number): number | undefined | null {
+  if (raw === undefined) {
+    return undefined;
+  }
+  const value = typeof raw === 'string' && /^[0-9]{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
+  return value >= min && value <= max ? value : null;
 }
 
 // `Header` works on Express and Fastify alike; the page is small and changes with the package, so no caching.
@@ -54,10 +96,11 @@ export function createHfStatsDashboardController(
     }
 
     @Get('timeline')
-    override getTimeline(@Query('minutes') minutes: string | undefined): HfTimeline {
-      return super.getTimeline(typeof minutes === 'string' ? minutes : minutes === undefined ? undefined : '');
+    override getTimeline(@Query('minutes') minutes: unknown, @Query('models') models: unknown): HfTimeline {
+      return super.getTimeline(minutes, models);
     }
 
+    // Express also answers `dashboard/` here, and so does Fastify with `ignoreTrailingSlash`.
     @Get('dashboard')
     @Header('content-type', 'text/html; charset=utf-8')
     @Header('content-security-policy', DASHBOARD_CSP)
@@ -65,8 +108,8 @@ export function createHfStatsDashboardController(
     @Header(...NOSNIFF)
     @Header('referrer-policy', 'no-referrer')
     @Header('x-frame-options', 'DENY')
-    getPage(): string {
-      return DASHBOARD_HTML;
+    override getPage(@Req() request: { originalUrl?: string; url?: string }): string {
+      return super.getPage(request);
     }
 
     @Get('dashboard/app.js')

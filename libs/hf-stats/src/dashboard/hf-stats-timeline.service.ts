@@ -6,12 +6,19 @@ import type { HfTimeline } from './timeline.interfaces.js';
 import { TimelineRing } from './timeline-ring.js';
 
 /**
+ * Most points (`global` plus every series of `byModel`) in one timeline answer: two series of a week
+ * of minutes, about 3 MB of JSON. Per-model detail gives way first.
+ */
+export const HF_TIMELINE_MAX_POINTS = 20_160;
+
+/**
  * Keeps the per-minute timeline of the last `timelineMinutes` minutes, heard from `HfStatsService`
  * like the log file is, and answers `GET /hf-stats/timeline`.
  */
 @Injectable()
 export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
   private readonly ring: TimelineRing;
+  private readonly maxModels: number;
   private removeListener: (() => void) | undefined;
 
   constructor(
@@ -19,6 +26,7 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
     private readonly stats: HfStatsService,
   ) {
     this.ring = new TimelineRing(options.timelineMinutes, options.maxModels);
+    this.maxModels = options.maxModels;
   }
 
   onModuleInit(): void {
@@ -35,9 +43,20 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
     return this.ring.minutes;
   }
 
-  /** The last `minutes` minutes (default and at most `timelineMinutes`), oldest first, the current one last. */
-  getTimeline(minutes: number = this.ring.minutes): HfTimeline {
-    return this.ring.read(Date.now(), minutes);
+  /** Most per-model series `getTimeline` can answer: every name kept, `"other"` included. */
+  get maxModelSeries(): number {
+    return this.maxModels + 1;
+  }
+
+  /**
+   * The last `minutes` minutes (default and at most `timelineMinutes`), oldest first, the current one last,
+   * with per-model series for the `models` models with the most calls in the window (default: all), as many
+   * as fit in {@link HF_TIMELINE_MAX_POINTS} points with the global series.
+   */
+  getTimeline(minutes: number = this.ring.minutes, models = Number.POSITIVE_INFINITY): HfTimeline {
+    const count = Math.min(Math.max(1, Math.floor(minutes)), this.ring.minutes);
+    const fit = Math.floor(HF_TIMELINE_MAX_POINTS / count) - 1;
+    return this.ring.read(Date.now(), count, Math.min(models, fit));
   }
 
   /** Empties the timeline. */

@@ -80,6 +80,17 @@ function mergeMinute(into: MinuteFigures, from: MinuteFigures): void {
   into.merge(from);
 }
 
+/** The `limit` names with the most calls, ties by name. */
+function topModels(callsByModel: Map<string, number>, limit: number): string[] {
+  if (callsByModel.size <= limit) {
+    return [...callsByModel.keys()];
+  }
+  return [...callsByModel]
+    .toSorted((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, Math.max(0, limit))
+    .map(([model]) => model);
+}
+
 /** One slot of the ring: the minute it holds now, and that minute's figures. */
 interface Slot {
   /** `floor(epochMs / 60000)`; -1 when the slot never held a minute. */
@@ -141,21 +152,25 @@ export class TimelineRing {
     this.dropped = 0;
   }
 
-  /** The last `minutes` minutes up to the one holding `now`, oldest first; minutes without calls read 0. */
-  read(now: number, minutes = this.minutes): HfTimeline {
+  /**
+   * The last `minutes` minutes up to the one holding `now`, oldest first; minutes without calls read 0.
+   * Per-model series for at most `maxModelSeries` models: those with the most calls in the window.
+   */
+  read(now: number, minutes = this.minutes, maxModelSeries = Number.POSITIVE_INFINITY): HfTimeline {
     const count = Math.min(Math.max(1, Math.floor(minutes)), this.minutes);
     const last = Math.floor(now / TIMELINE_BUCKET_MS);
     const first = last - count + 1;
     const held: Array<Slot | undefined> = [];
-    const models = new Set<string>();
+    const callsByModel = new Map<string, number>();
     for (let minute = first; minute <= last; minute += 1) {
       const slot = minute < 0 ? undefined : this.slots[minute % this.minutes];
       const current = slot?.minute === minute ? slot : undefined;
       held.push(current);
-      for (const model of current?.byModel.keys() ?? []) {
-        models.add(model);
+      for (const [model, figures] of current?.byModel ?? []) {
+        callsByModel.set(model, (callsByModel.get(model) ?? 0) + figures.callCount);
       }
     }
+    const models = topModels(callsByModel, maxModelSeries);
     const pointsOf = (figuresOf: (slot: Slot) => MinuteFigures | undefined): HfTimelinePoint[] =>
       held.map((slot, i) => {
         const figures = slot === undefined ? undefined : figuresOf(slot);
@@ -163,7 +178,7 @@ export class TimelineRing {
       });
     // fromEntries defines own keys, so a model named `__proto__` stays a key like any other.
     const byModel: Record<string, HfTimelinePoint[]> = Object.fromEntries(
-      [...models].toSorted().map((model) => [model, pointsOf((slot) => slot.byModel.get(model))]),
+      models.toSorted().map((model) => [model, pointsOf((slot) => slot.byModel.get(model))]),
     );
     return {
       bucketMs: TIMELINE_BUCKET_MS,
@@ -172,6 +187,7 @@ export class TimelineRing {
       to: new Date(now).toISOString(),
       global: pointsOf((slot) => slot.global),
       byModel,
+      omittedModelCount: callsByModel.size - models.length,
       droppedCallCount: this.dropped,
     };
   }

@@ -24,8 +24,15 @@ export interface HfTimeline {
   from: string;
   to: string;
   global: HfTimelinePoint[];
-  /** The same points per model seen in the window; per minute at most `maxModels` names, chosen as in `byModel` of `GET /hf-stats`, the rest under `"other"`. */
+  /**
+   * The same points per model seen in the window; per minute at most `maxModels` names,
+   * chosen as in `byModel` of `GET /hf-stats`, the rest under `"other"`.
+   * Bounded: only the models with the most calls in the window, as many as `?models=` asks for and as fit
+   * in 20,160 points (`HF_TIMELINE_MAX_POINTS`) together with `global`.
+   */
   byModel: Record<string, HfTimelinePoint[]>;
+  /** Models seen in the window whose series were left out of `byModel`; their calls are in `global`. */
+  omittedModelCount: number;
   /** Calls that ended before the window the ring still holds (a clock set back): ignored and counted. */
   droppedCallCount: number;
 }

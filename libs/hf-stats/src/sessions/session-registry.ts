@@ -1,48 +1,14 @@
 import { SessionEntry } from './session-entry.js';
+import { pageSessions, type HfSessionKey, type HfSessionPageOf, type HfSessionPageQuery } from './session-page.js';
+
+function keyOf(entry: SessionEntry): HfSessionKey {
+  return { active: entry.endedAt === undefined, lastActivityAt: entry.lastActivityAt, sessionId: entry.sessionId };
+}
 
 /**
  * The retained sessions and their lifecycle. Active and ended sessions live in two maps so that
  * eviction (ended sessions first, the longest-ended first) and the idle sweep never scan the other kind.
  */
-function byRecentActivity(a: SessionEntry, b: SessionEntry): number {
-  return b.lastActivityAt - a.lastActivityAt;
-}
-
-/**
- * The `limit` most recently active entries, most recent first. A bounded insertion instead of a
- * sort of all: the 10-second summary lists 50 of possibly 10,000 active sessions.
- */
-function mostRecent(entries: Iterable<SessionEntry>, limit: number): SessionEntry[] {
-  if (limit === Number.POSITIVE_INFINITY) {
-    return [...entries].toSorted(byRecentActivity);
-  }
-  const kept: SessionEntry[] = [];
-  if (limit <= 0) {
-    return kept;
-  }
-  for (const entry of entries) {
-    const at = entry.lastActivityAt;
-    if (kept.length === limit && at <= kept[limit - 1].lastActivityAt) {
-      continue;
-    }
-    let low = 0;
-    let high = kept.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (kept[middle].lastActivityAt >= at) {
-        low = middle + 1;
-      } else {
-        high = middle;
-      }
-    }
-    kept.splice(low, 0, entry);
-    if (kept.length > limit) {
-      kept.pop();
-    }
-  }
-  return kept;
-}
-
 export class SessionRegistry {
   private readonly active = new Map<string, SessionEntry>();
   /** Insertion order is end order: the first key is the least recently used ended session. */
@@ -126,13 +92,14 @@ export class SessionRegistry {
     return [...this.active.keys()];
   }
 
+  /** One page of the retained sessions in the listing order (see `session-page.ts`), with the counts. */
+  page(query: HfSessionPageQuery): HfSessionPageOf<SessionEntry> {
+    return pageSessions(this.entries(), keyOf, query);
+  }
+
   /** Active sessions first, then ended ones (unless `activeOnly`); the most recently active first within each. */
   list(activeOnly = false, limit = Number.POSITIVE_INFINITY): SessionEntry[] {
-    const active = mostRecent(this.active.values(), limit);
-    if (activeOnly || active.length >= limit) {
-      return active;
-    }
-    return [...active, ...mostRecent(this.ended.values(), limit - active.length)];
+    return this.page({ active: activeOnly ? true : undefined, limit }).items;
   }
 
   delete(sessionId: string): boolean {
@@ -143,6 +110,11 @@ export class SessionRegistry {
     this.active.clear();
     this.ended.clear();
     this.overflowCount = 0;
+  }
+
+  private *entries(): IterableIterator<SessionEntry> {
+    yield* this.active.values();
+    yield* this.ended.values();
   }
 
   private evictOne(): boolean {

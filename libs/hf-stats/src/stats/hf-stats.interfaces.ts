@@ -75,11 +75,26 @@ export interface HfSessionStats extends HfStats {
   inFlightCallCount?: number;
 }
 
-/** Everything `GET /hf-stats` answers. */
-export interface HfStatsSnapshot {
-  global: HfStats;
-  /** Retained sessions: active first, then ended; most recently active first within each. */
+/**
+ * One page of the retained sessions: what `GET /hf-stats/sessions` answers. The order is active first,
+ * then the most recently active, ties by session id; `nextCursor` continues after the last one.
+ */
+export interface HfSessionPage {
+  /** At most the page size asked for (default 100, at most 1,000). */
   sessions: HfSessionStats[];
+  /** Opaque: pass it as `?cursor=` (or `cursor`) for the next page. Null on the last page. */
+  nextCursor: string | null;
+  /** Sessions that match the filters asked for (`active`, `prefix`), over every page. */
+  matchCount: number;
+  /** Retained sessions, whatever the filters. */
+  sessionCount: number;
+  /** Active sessions among the retained ones. */
+  activeSessionCount: number;
+}
+
+/** Everything `GET /hf-stats` answers: the global figures and the first page of sessions (or the page asked for). */
+export interface HfStatsSnapshot extends HfSessionPage {
+  global: HfStats;
   /** Session ids refused because too long or with a character outside the allowed set. */
   rejectedSessionIdCount: number;
   /** New sessions refused because `maxSessions` was reached with every retained session active. */

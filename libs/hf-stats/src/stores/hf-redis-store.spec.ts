@@ -125,7 +125,9 @@ describe.runIf(enabled)('HfRedisStore against a real Redis', () => {
     expect(ends[0][1]).toBe('ended');
     await b.store.flush();
     expect(b.store.activeSessionCount()).toBe(0);
-    expect(b.store.listSessions(false).map((s) => [s.sessionId, s.active])).toEqual([['shared', false]]);
+    expect(b.store.listSessions({ limit: Number.POSITIVE_INFINITY }).items.map((s) => [s.sessionId, s.active])).toEqual(
+      [['shared', false]],
+    );
   });
 
   it('ends an idle session once, on the cluster-wide last activity', async () => {

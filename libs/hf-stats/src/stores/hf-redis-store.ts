@@ -5,6 +5,12 @@ import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { redisUnreachable, redisReachable } from '../hf-stats.messages.js';
 import type { HfSessionEndHandler, HfStatsStore } from './hf-stats-store.js';
+import {
+  pageSessions,
+  type HfSessionKey,
+  type HfSessionPageOf,
+  type HfSessionPageQuery,
+} from '../sessions/session-page.js';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
 import { FLUSH_SCRIPT } from './redis-scripts.js';
 import { ScopeDelta } from './scope-delta.js';
@@ -61,13 +67,6 @@ function sessionJson(sessionId: string, view: SessionView): HfSessionStats {
     endedAt: view.endedAt === 0 ? null : new Date(view.endedAt).toISOString(),
     ...view.delta.toJSON(),
   };
-}
-
-function byActivity(a: HfSessionStats, b: HfSessionStats): number {
-  if (a.active !== b.active) {
-    return a.active ? -1 : 1;
-  }
-  return b.lastActivityAt.localeCompare(a.lastActivityAt);
 }
 
 /**
@@ -156,7 +155,7 @@ export class HfRedisStore implements HfStatsStore {
     return view === undefined ? undefined : sessionJson(sessionId, view);
   }
 
-  listSessions(activeOnly: boolean): HfSessionStats[] {
+  listSessions(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats> {
     const ids = new Set(this.remoteSessions.keys());
     for (const id of this.inFlight?.buffer.sessions.keys() ?? []) {
       ids.add(id);
@@ -164,14 +163,40 @@ export class HfRedisStore implements HfStatsStore {
     for (const id of this.pending.sessions.keys()) {
       ids.add(id);
     }
+    // The order needs each session's lifecycle only; the figures are merged for the sessions on the page.
+    const page = pageSessions(ids, (id) => this.sessionKey(id), query);
     const sessions: HfSessionStats[] = [];
-    for (const id of ids) {
+    for (const id of page.items) {
       const view = this.sessionView(id);
-      if (view !== undefined && (!activeOnly || view.endedAt === 0)) {
+      if (view !== undefined) {
         sessions.push(sessionJson(id, view));
       }
     }
-    return sessions.toSorted(byActivity);
+    return { ...page, items: sessions };
+  }
+
+  /** Where a session sits in the listing order: the lifecycle part of `sessionView`, without its figures. */
+  private sessionKey(sessionId: string): HfSessionKey {
+    let lastActivityAt = 0;
+    let endedAt = 0;
+    for (const part of [
+      this.remoteSessions.get(sessionId),
+      this.inFlight?.buffer.sessions.get(sessionId),
+      this.pending.sessions.get(sessionId),
+    ]) {
+      if (part === undefined) {
+        continue;
+      }
+      lastActivityAt = Math.max(lastActivityAt, part.lastActivityAt);
+      if (part.endedAt !== 0 || part.lastActivityAt > endedAt) {
+        endedAt = part.endedAt;
+      }
+    }
+    const endedHere = this.pending.ends.get(sessionId) ?? this.inFlight?.buffer.ends.get(sessionId);
+    if (endedHere !== undefined && endedHere >= lastActivityAt) {
+      endedAt = endedHere;
+    }
+    return { active: endedAt === 0, lastActivityAt, sessionId };
   }
 
   activeSessionCount(): number {

@@ -1,4 +1,5 @@
 import type { HfCallRecord } from '../stats/hf-call-record.js';
+import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 
 /** Hears the session ends a store decided (with a shared store, once per cluster). */
@@ -34,8 +35,12 @@ export interface HfStatsStore {
    * such session.
    */
   sessionStats(sessionId: string): HfSessionStats | undefined | null;
-  /** Sessions to list, active first then ended, most recently active first; undefined to list this process's. */
-  listSessions(activeOnly: boolean): HfSessionStats[] | undefined;
+  /**
+   * One page of the sessions to list, in the order and with the counts of `pageSessions` (active first, then
+   * the most recently active, ties by id; keyset paging after `query.after`); undefined to list this process's.
+   * Builds the figures of the sessions on the page only.
+   */
+  listSessions(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats> | undefined;
   /** Number of active sessions, or undefined to count this process's. */
   activeSessionCount(): number | undefined;
   /** New sessions the store could not keep apart (its bound was reached): counted in the global figures only. */
