@@ -60,7 +60,7 @@ describe('ScopeDelta', () => {
     const ops: string[] = [];
     delta.writeOps(ops);
     apply(hash, ops);
-    const json = ScopeDelta.fromHash(hash, 50).toJSON();
+    const json = ScopeDelta.fromHash(Object.entries(hash), 50).toJSON();
     const reference = expected.toJSON();
     // Sums of fractional milliseconds may differ in the last bits with another grouping; everything else is exact.
     expect(json.totalTimeMs).toBeCloseTo(reference.totalTimeMs, 6);
