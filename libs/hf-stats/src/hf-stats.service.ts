@@ -157,8 +157,8 @@ export class HfStatsService
   }
 
   /** What `GET /hf-stats` answers: global figures, sessions and the module's own counters. */
-  getSnapshot(): HfStatsSnapshot & { partial?: boolean } {
-    const snapshot: HfStatsSnapshot & { partial?: boolean } = {
+  getSnapshot(): HfStatsSnapshot & { partial?: boolean; lostCallCount?: number } {
+    const snapshot: HfStatsSnapshot & { partial?: boolean; lostCallCount?: number } = {
       global: this.getGlobalStats(),
       sessions: this.listSessions(),
       rejectedSessionIdCount: this.rejectedSessionIdCount,
@@ -169,6 +169,7 @@ export class HfStatsService
     if (this.store.type !== 'memory') {
       // True while the shared store is unreachable: the figures miss other replicas' latest ones.
       snapshot.partial = this.store.partial;
+      snapshot.lostCallCount = this.store.lostCallCount ?? 0;
     }
     return snapshot;
   }
@@ -426,6 +427,11 @@ export class HfStatsService
     };
   }
 
+  /** The `limit` most recently active sessions, for the summary line, without building the others. @internal */
+  recentActiveSessions(limit: number): HfSessionStats[] {
+    return this.store.recentActiveSessions(limit) ?? this.listSessions({ active: true, limit });
+  }
+
   /** Number of active sessions, without building their snapshots. @internal */
   activeSessionCount(): number {
     return this.store.activeSessionCount() ?? this.sessions.activeCount;
@@ -469,7 +475,13 @@ export class HfStatsService
   private finishSession(sessionId: string, reason: HfSessionEndReason, now: number): boolean {
     const entry = this.sessions.end(sessionId, now);
     if (entry === undefined) {
-      return false;
+      // Served by other replicas only: a shared store still ends it for the cluster (if it is open there).
+      if (reason !== 'ended' || !this.store.sharedSessions || !this.isAllowedSessionId(sessionId)) {
+        return false;
+      }
+      const wasActive = this.store.sessionStats(sessionId)?.active === true;
+      this.store.endSession(sessionId, reason, now);
+      return wasActive;
     }
     if (this.store.sharedSessions) {
       // The shared store decides the end once per cluster and calls notifySessionEnd on one replica.
