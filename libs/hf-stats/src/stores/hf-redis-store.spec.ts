@@ -14,7 +14,7 @@ import {
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import { ScopeAccumulator } from '../stats/stats-accumulator.js';
-import { createHfRedisStore } from './hf-redis-store.js';
+import { createHfRedisStore } from './create-hf-stats-store.js';
 import { resolveHfStatsStoreOptions, type HfRedisStoreSettings } from './hf-stats-store.options.js';
 
 const enabled = await redisTestsEnabled('HfRedisStore');

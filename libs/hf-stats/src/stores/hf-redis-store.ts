@@ -1,21 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import {
-  redisDataLost,
-  redisFlushFailure,
-  redisReachable,
-  redisUnreachable,
-  redisUnwrittenAtClose,
-} from '../hf-stats.messages.js';
+import { redisFlushFailure, redisUnwrittenAtClose } from '../hf-stats.messages.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
-import { MAX_COUNTER_KEYS } from '../stats/stats-accumulator.js';
 import type { HfSessionEndHandler, HfStatsStore } from './hf-stats-store.js';
 import type { HfRedisStoreSettings } from './hf-stats-store.options.js';
-import { RedisContribution } from './redis-contribution.js';
+import { RedisChunkSender } from './redis-chunk-sender.js';
 import { FlushBuffer, planChunks, type FlushChunk, type InFlightFlush, type SessionView } from './redis-flush-plan.js';
-import { RedisScriptRunner, type FlushReply } from './redis-script-runner.js';
+import type { FlushReply } from './redis-script-runner.js';
 import { RedisSessionViews } from './redis-session-views.js';
 import { ScopeDelta } from './scope-delta.js';
 
@@ -45,34 +37,19 @@ function pairsOf(flat: string[]): Map<string, string> {
 export class HfRedisStore implements HfStatsStore {
   readonly type = 'redis';
   readonly sharedSessions = true;
-  /** Round trips made to Redis (script calls), for the benchmark and tests. */
-  roundTripCount = 0;
-
   private readonly logger = new Logger('HfStats');
-  private readonly runner: RedisScriptRunner;
-  private readonly contribution: RedisContribution;
+  private readonly sender: RedisChunkSender;
   private readonly views: RedisSessionViews;
   private pending: FlushBuffer;
   private inFlight: InFlightFlush | undefined;
   private flushing: Promise<void> | undefined;
   private flushStartedAt = 0;
-  /** True until a flush succeeds, and again after one fails. */
-  private failed = true;
   private remoteGlobal: ScopeDelta;
   private timer: NodeJS.Timeout | undefined;
   private onSessionEnd: HfSessionEndHandler | undefined;
-  private warnedDown = false;
   private warnedFailure = false;
   private bufferOverflowCount = 0;
   private refusedSessionCount = 0;
-  /** This process's name in the chunk markers, the number of its last chunk, and the epoch it writes in. */
-  private readonly replicaId = randomUUID();
-  private chunkSeq = 0;
-  private epoch = '';
-  /** The cluster's call count at the last read, and calls no live replica could restore (past epochs, this one). */
-  private seenCalls = 0;
-  private lostInPastEpochs = 0;
-  private lostInEpoch = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -81,8 +58,8 @@ export class HfRedisStore implements HfStatsStore {
     /** Whether the store opened the connection itself, and so closes it. */
     private readonly ownsClient: boolean,
   ) {
-    this.runner = new RedisScriptRunner(redis, settings.commandTimeoutMs);
-    this.contribution = new RedisContribution(limits.maxModels, limits.maxSessions);
+    // The cached sessions are of the lost epoch; the restore and the next reads fill the cache again.
+    this.sender = new RedisChunkSender(redis, settings, limits, this.logger, () => this.views.clear());
     this.pending = new FlushBuffer(limits.maxModels);
     this.remoteGlobal = new ScopeDelta(limits.maxModels);
     this.views = new RedisSessionViews(
@@ -98,7 +75,7 @@ export class HfRedisStore implements HfStatsStore {
    * down, after a failed flush, and when a flush has waited for Redis longer than one flush interval.
    */
   get partial(): boolean {
-    if (this.failed || !this.runner.usable) {
+    if (this.sender.failed || !this.sender.runner.usable) {
       return true;
     }
     return this.flushStartedAt !== 0 && Date.now() - this.flushStartedAt > this.settings.flushIntervalMs;
@@ -111,7 +88,12 @@ export class HfRedisStore implements HfStatsStore {
 
   /** Calls Redis lost that no running replica could write again. */
   get lostCallCount(): number {
-    return this.lostInPastEpochs + this.lostInEpoch;
+    return this.sender.lostCallCount;
+  }
+
+  /** Round trips made to Redis (script calls), for the benchmark and tests. */
+  get roundTripCount(): number {
+    return this.sender.roundTripCount;
   }
 
   /** Bytes of the not-yet-flushed figures are bounded: one `ScopeDelta` per session, at most `maxSessions`. */
@@ -208,7 +190,7 @@ export class HfRedisStore implements HfStatsStore {
     try {
       for (let round = 0; round < CLOSE_ROUNDS; round++) {
         await this.flush();
-        if (this.failed || (this.inFlight === undefined && this.pending.isEmpty)) {
+        if (this.sender.failed || (this.inFlight === undefined && this.pending.isEmpty)) {
           break;
         }
       }
@@ -219,7 +201,7 @@ export class HfRedisStore implements HfStatsStore {
     } catch (error) {
       this.reportFailure(error);
     }
-    this.runner.detach();
+    this.sender.runner.detach();
     if (this.ownsClient) {
       try {
         await this.redis.quit();
@@ -267,91 +249,22 @@ export class HfRedisStore implements HfStatsStore {
       this.pending = new FlushBuffer(this.limits.maxModels);
     }
     const flush = this.inFlight;
-    while (flush.next < flush.chunks.length) {
-      const chunk = flush.chunks[flush.next];
-      chunk.seq ??= ++this.chunkSeq;
-      let reply: FlushReply;
-      let sentAt: number;
-      try {
-        [reply, sentAt] = await this.runner.run((now) => this.argsOf(chunk, now));
-      } catch (error) {
-        // Kept as it is, with its number: the next flush sends it again and the script applies it at most once.
-        this.failed = true;
-        if (!this.warnedDown) {
-          this.warnedDown = true;
-          this.logger.warn(redisUnreachable(error));
-        }
-        return false;
-      }
-      this.roundTripCount += 1;
-      if (reply[0] === -1) {
-        this.restoreInto(flush, reply[1]);
-        continue;
-      }
-      flush.next += 1;
-      this.applyReply(chunk, flush, reply, reply[8] - sentAt);
+    const done = await this.sender.send(flush, (chunk, reply, clockOffset) =>
+      this.applyReply(chunk, flush, reply, clockOffset),
+    );
+    if (done) {
+      this.inFlight = undefined;
     }
-    this.inFlight = undefined;
-    this.failed = false;
-    this.runner.connectionDown = false;
-    if (this.warnedDown) {
-      this.warnedDown = false;
-      this.logger.log(redisReachable());
-    }
-    return true;
-  }
-
-  private argsOf(chunk: FlushChunk, now: number): string[] {
-    const { settings, limits } = this;
-    return [
-      settings.keyPrefix,
-      this.replicaId,
-      String(now),
-      String(settings.sessionRetentionMs),
-      String(limits.sessionIdleTimeoutMs),
-      String(chunk.final ? settings.listedSessions : 0),
-      String(Math.max(settings.sessionRetentionMs, 3_600_000)),
-      String(chunk.seq),
-      this.epoch,
-      String(limits.maxModels),
-      String(MAX_COUNTER_KEYS),
-      String(limits.maxSessions),
-      chunk.kind,
-      String(chunk.seenCalls),
-      String(chunk.restoredCalls),
-      chunk.final ? '1' : '0',
-    ].concat(chunk.body);
-  }
-
-  /**
-   * Redis is in another epoch than the one this replica wrote in: it lost the data. This replica's contribution
-   * goes first (new numbers), then the chunks not yet applied (numbered again: the new epoch never saw them).
-   */
-  private restoreInto(flush: InFlightFlush, epoch: string): void {
-    this.epoch = epoch;
-    this.lostInPastEpochs += this.lostInEpoch;
-    this.lostInEpoch = 0;
-    const rest = flush.chunks.slice(flush.next).filter((chunk) => chunk.kind === 'd');
-    for (const chunk of rest) {
-      chunk.seq = undefined;
-    }
-    const restore = this.contribution.restoreChunks(this.seenCalls);
-    flush.chunks.splice(flush.next, flush.chunks.length - flush.next, ...restore, ...rest);
-    // The cached sessions are of the lost epoch; the restore and the next reads fill the cache again.
-    this.views.clear();
-    this.logger.warn(redisDataLost(this.contribution.global.total.callCount));
+    return done;
   }
 
   private applyReply(chunk: FlushChunk, flush: InFlightFlush, reply: FlushReply, clockOffset: number): void {
-    const [status, epoch, globalFlat, activeCount, sessionsFlat, won, lostCalls, refused] = reply;
-    this.epoch = epoch;
-    this.lostInEpoch = lostCalls;
+    const [status, , globalFlat, activeCount, sessionsFlat, won, , refused] = reply;
     if (chunk.kind === 'd') {
-      // Status 0: an earlier attempt was applied, its answer lost; the figures are in Redis all the same.
-      this.contribution.add(chunk);
       if (status === 1) {
         this.refusedSessionCount += refused;
       }
+      // In Redis now, and in the reply below: no longer shown from the buffer too.
       for (const [sessionId] of chunk.sessions) {
         flush.buffer.sessions.delete(sessionId);
       }
@@ -359,14 +272,14 @@ export class HfRedisStore implements HfStatsStore {
     if (chunk.final) {
       this.inFlight = undefined;
       this.remoteGlobal = ScopeDelta.fromHash(pairsOf(globalFlat), this.limits.maxModels);
-      this.seenCalls = this.remoteGlobal.total.callCount;
+      this.sender.seenCalls = this.remoteGlobal.total.callCount;
       this.views.remoteActiveCount = activeCount;
     }
     for (let i = 0; i + 1 < sessionsFlat.length; i += 2) {
       const sessionId = sessionsFlat[i] as string;
       const view = this.views.putRemote(sessionId, pairsOf(sessionsFlat[i + 1] as string[]), clockOffset);
       if (view.endedAt !== 0) {
-        this.contribution.noteEnd(sessionId, view.endedAt);
+        this.sender.contribution.noteEnd(sessionId, view.endedAt);
       }
     }
     for (let i = 0; i + 1 < won.length; i += 2) {
@@ -383,31 +296,4 @@ export class HfRedisStore implements HfStatsStore {
       this.logger.warn(redisFlushFailure(error));
     }
   }
-}
-
-/** Creates the Redis store, loading ioredis only now, so that apps on the memory store never need it. */
-export async function createHfRedisStore(
-  settings: HfRedisStoreSettings,
-  limits: HfRedisStoreLimits,
-): Promise<HfRedisStore> {
-  if (settings.client !== undefined) {
-    return new HfRedisStore(settings.client, settings, limits, false);
-  }
-  let RedisClass: typeof Redis;
-  try {
-    ({ Redis: RedisClass } = await import('ioredis'));
-  } catch (error) {
-    throw new Error("nestjs-hf-stats: store.type 'redis' needs the package ioredis: npm install ioredis", {
-      cause: error,
-    });
-  }
-  const client = new RedisClass(settings.url as string, {
-    // Fail fast while Redis is away: the buffer keeps the figures and the next flush retries.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectionName: 'nestjs-hf-stats',
-  });
-  // Connection errors are reported by the flushes that fail; without a listener ioredis would print each one.
-  client.on('error', () => undefined);
-  return new HfRedisStore(client, settings, limits, true);
 }
