@@ -429,7 +429,7 @@ export class HfStatsService
 
   /** The `limit` most recently active sessions, for the summary line, without building the others. @internal */
   recentActiveSessions(limit: number): HfSessionStats[] {
-    return this.store.recentActiveSessions(limit) ?? this.listSessions({ active: true, limit });
+    return this.store.recentActiveSessions?.(limit) ?? this.listSessions({ active: true, limit });
   }
 
   /** Number of active sessions, without building their snapshots. @internal */

@@ -38,9 +38,9 @@ export interface HfStatsStore {
   listSessions(activeOnly: boolean): HfSessionStats[] | undefined;
   /**
    * The `limit` most recently active active sessions, most recent first, built without building the others (for
-   * the summary line); undefined to list this process's.
+   * the summary line); undefined (or no such method) to list this process's.
    */
-  recentActiveSessions(limit: number): HfSessionStats[] | undefined;
+  recentActiveSessions?(limit: number): HfSessionStats[] | undefined;
   /** Number of active sessions, or undefined to count this process's. */
   activeSessionCount(): number | undefined;
   /** Calls the shared store lost that no running replica could write again (the Redis store only). */
