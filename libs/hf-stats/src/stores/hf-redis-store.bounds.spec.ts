@@ -105,6 +105,26 @@ describe.runIf(enabled)('HfRedisStore: the bounds of the memory store hold in Re
     expect(b.store.globalStats().callCount).toBe(20);
   });
 
+  it("reads back in full only the listed sessions, new ones and ends; a session ends with every replica's calls", async () => {
+    const prefix = harness.prefix();
+    const a = await harness.replica(prefix, undefined, { listedSessions: 1 });
+    const b = await harness.replica(prefix, undefined, { listedSessions: 1 });
+    a.store.record(callRecord({ sessionId: 'old', endedAt: Date.now() - 5000 }));
+    await a.store.flush();
+    b.store.record(callRecord({ sessionId: 'old', endedAt: Date.now() - 4000 }));
+    await b.store.flush();
+    a.store.record(callRecord({ sessionId: 'old', endedAt: Date.now() - 3000 }));
+    a.store.record(callRecord({ sessionId: 'new', endedAt: Date.now() }));
+    await a.store.flush();
+    // Cached and not listed: what a read before, plus what it wrote since (b's call shows at the end).
+    expect(a.store.sessionStats('old')?.callCount).toBe(2);
+    a.store.endSession('old', 'ended', Date.now());
+    await a.store.flush();
+    expect(a.ends.map(([session, reason]) => [session.sessionId, session.callCount, reason])).toEqual([
+      ['old', 3, 'ended'],
+    ]);
+  });
+
   it('the summary gets the 50 most recent active sessions of 10,000 without building them all', async () => {
     const prefix = harness.prefix();
     const a = await harness.replica(prefix, undefined, {}, { ...TEST_LIMITS, maxSessions: 10_000 });

@@ -244,7 +244,16 @@ export class HfRedisStore implements HfStatsStore {
   private async sendFlush(): Promise<boolean> {
     if (this.inFlight === undefined) {
       const buffer = this.pending;
-      const chunks = planChunks('d', buffer.sessions, buffer.global, buffer.ends, true);
+      // Sessions not cached here are read back in full; cached ones get what this replica wrote added.
+      const chunks = planChunks(
+        'd',
+        buffer.sessions,
+        buffer.global,
+        buffer.ends,
+        true,
+        undefined,
+        (sessionId) => !this.views.caches(sessionId),
+      );
       this.inFlight = { buffer, chunks, next: 0 };
       this.pending = new FlushBuffer(this.limits.maxModels);
     }
@@ -259,7 +268,7 @@ export class HfRedisStore implements HfStatsStore {
   }
 
   private applyReply(chunk: FlushChunk, flush: InFlightFlush, reply: FlushReply, clockOffset: number): void {
-    const [status, , globalFlat, activeCount, sessionsFlat, won, , refused] = reply;
+    const [status, , globalFlat, activeCount, sessionsFlat, won, , refused, , lifecyclesFlat] = reply;
     if (chunk.kind === 'd') {
       if (status === 1) {
         this.refusedSessionCount += refused;
@@ -274,6 +283,16 @@ export class HfRedisStore implements HfStatsStore {
       this.remoteGlobal = ScopeDelta.fromHash(pairsOf(globalFlat), this.limits.maxModels);
       this.sender.seenCalls = this.remoteGlobal.total.callCount;
       this.views.remoteActiveCount = activeCount;
+    }
+    if (chunk.kind === 'd') {
+      const own = new Map(chunk.sessions);
+      for (let i = 0; i + 1 < lifecyclesFlat.length; i += 2) {
+        const sessionId = lifecyclesFlat[i] as string;
+        const view = own.get(sessionId);
+        if (view !== undefined) {
+          this.views.addOwn(sessionId, view, lifecyclesFlat[i + 1] as string[], clockOffset);
+        }
+      }
     }
     for (let i = 0; i + 1 < sessionsFlat.length; i += 2) {
       const sessionId = sessionsFlat[i] as string;

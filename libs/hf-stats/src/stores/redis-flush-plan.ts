@@ -60,7 +60,12 @@ export interface InFlightFlush {
   next: number;
 }
 
-function scopeArgs(sessionId: string, delta: ScopeDelta, view: Omit<SessionView, 'delta'> | undefined): string[] {
+function scopeArgs(
+  sessionId: string,
+  delta: ScopeDelta,
+  view: Omit<SessionView, 'delta'> | undefined,
+  readBack: boolean,
+): string[] {
   const ops: string[] = [];
   delta.writeOps(ops);
   const header = [
@@ -68,6 +73,7 @@ function scopeArgs(sessionId: string, delta: ScopeDelta, view: Omit<SessionView,
     String(view?.startedAt ?? 0),
     String(view?.lastActivityAt ?? 0),
     String(view?.endedAt ?? 0),
+    readBack ? '1' : '0',
     String(ops.length / 3),
   ];
   // concat, not push(...ops): a scope may hold thousands of arguments.
@@ -85,6 +91,8 @@ export function planChunks(
   ends: Iterable<[string, number]>,
   finalChunk: boolean,
   totals: { seenCalls: number; restoredCalls: number } = { seenCalls: 0, restoredCalls: 0 },
+  /** Whether to read a session's figures back in full (else its lifecycle only). */
+  readBack: (sessionId: string) => boolean = () => false,
 ): FlushChunk[] {
   const chunks: FlushChunk[] = [];
   let scopes: string[][] = [];
@@ -119,7 +127,7 @@ export function planChunks(
     size = 0;
   };
   for (const [sessionId, view] of sessions) {
-    const args = scopeArgs(sessionId, view.delta, view);
+    const args = scopeArgs(sessionId, view.delta, view, readBack(sessionId));
     if (size > 0 && size + args.length > MAX_CHUNK_ARGS) {
       close(false, undefined);
     }
@@ -135,7 +143,7 @@ export function planChunks(
     endArgs.push(sessionId, String(endedAt));
     size += 2;
   }
-  const globalArgs = global === undefined || global.isEmpty ? undefined : scopeArgs('', global, undefined);
+  const globalArgs = global === undefined || global.isEmpty ? undefined : scopeArgs('', global, undefined, false);
   if (globalArgs !== undefined) {
     if (size > 0 && size + globalArgs.length > MAX_CHUNK_ARGS) {
       close(false, undefined);

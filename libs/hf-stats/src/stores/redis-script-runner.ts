@@ -12,6 +12,7 @@ export type FlushReply = [
   lostCalls: number,
   refusedSessions: number,
   redisNow: number,
+  lifecyclesFlat: Array<string | string[]>,
 ];
 
 const DOWN_EVENTS = ['close', 'end', 'error'] as const;

@@ -12,11 +12,13 @@
  * ARGV: prefix, replicaId, replicaNow, retentionMs, idleMs, listedSessions, markerTtlMs, seq, epoch ('' when
  * unknown), maxModels, maxKeys, maxSessions, kind ('d' delta, 'r' restore), seenCalls, restoredCalls, final
  * ('1': sweep idle sessions and read the global figures and listed sessions back), then the scopes (count, then per
- * scope: sessionId or '' for global, startedAt, lastActivityAt, endedAt (restore only, else 0), triple count, `op
+ * scope: sessionId or '' for global, startedAt, lastActivityAt, endedAt (restore only, else 0), read back ('1': all
+ * its fields, '0': its lifecycle only, the replica adds what it wrote to what it last read), triple count, `op
  * field value` triples), then the explicit ends (count, then `sessionId endedAt` pairs).
  *
  * Returns { status (1 applied, 0 applied before, -1 other epoch), epoch, globalFields, activeCount,
- * { sessionId, fields, ... }, { sessionId, reason, ... }, lostCalls, refusedSessions, redisNow }.
+ * { sessionId, fields, ... }, { sessionId, reason, ... }, lostCalls, refusedSessions, redisNow,
+ * { sessionId, { startedAt, lastActivityAt, ended, endedAt }, ... } }.
  */
 export const FLUSH_SCRIPT = `
 local prefix = ARGV[1]
@@ -60,6 +62,7 @@ if knownEpoch ~= '' and knownEpoch ~= epoch then
 end
 
 local won = {}
+local touched = {}
 local wanted = {}
 local wantedOrder = {}
 local function want(id)
@@ -158,8 +161,9 @@ if lastSeq == nil or seq > lastSeq then
     local startedAt = tonumber(ARGV[i + 1]) + offset
     local lastActivityAt = tonumber(ARGV[i + 2]) + offset
     local endedArg = tonumber(ARGV[i + 3])
-    local n = tonumber(ARGV[i + 4])
-    i = i + 5
+    local full = ARGV[i + 4] == '1'
+    local n = tonumber(ARGV[i + 5])
+    i = i + 6
     local key = globalKey
     local keep = true
     if id ~= '' then
@@ -217,7 +221,11 @@ if lastSeq == nil or seq > lastSeq then
         end
         redis.call('ZADD', sessionsKey, last, id)
         redis.call('PEXPIRE', key, retentionMs)
-        want(id)
+        if full then
+          want(id)
+        elseif not restore then
+          touched[#touched + 1] = id
+        end
       end
     end
   end
@@ -252,5 +260,17 @@ for _, id in ipairs(wantedOrder) do
     sessions[#sessions + 1] = fields
   end
 end
-return { status, epoch, globalFields, redis.call('ZCARD', activeKey), sessions, won, lostCalls(), refused, now }
+-- Sessions this replica has cached: their lifecycle only; their figures it adds itself (a session of 50 models is
+-- some 1,800 fields, too many to read back for each session touched in each flush).
+local lifecycles = {}
+for _, id in ipairs(touched) do
+  if not wanted[id] then
+    local values = redis.call('HMGET', sessionKey(id), 'startedAt', 'lastActivityAt', 'ended', 'endedAt')
+    lifecycles[#lifecycles + 1] = id
+    lifecycles[#lifecycles + 1] = { values[1] or '', values[2] or '', values[3] or '', values[4] or '' }
+  end
+end
+return {
+  status, epoch, globalFields, redis.call('ZCARD', activeKey), sessions, won, lostCalls(), refused, now, lifecycles
+}
 `;

@@ -94,6 +94,30 @@ export class RedisSessionViews {
     return view;
   }
 
+  /** Whether this session's cluster figures are cached here (then a flush reads back its lifecycle only). */
+  caches(sessionId: string): boolean {
+    return this.remote.has(sessionId);
+  }
+
+  /**
+   * Adds what this replica wrote to a cached session, with its lifecycle as Redis holds it now
+   * (`startedAt, lastActivityAt, ended, endedAt`). Other replicas' calls show when it is read back in full: at each
+   * flush while among the `listedSessions` most recently active, and when it ends.
+   */
+  addOwn(sessionId: string, own: SessionView, lifecycle: string[], clockOffset: number): void {
+    const cached = this.remote.get(sessionId);
+    const delta = cached?.delta ?? new ScopeDelta(this.limits.maxModels);
+    delta.merge(own.delta);
+    const fields = new Map([
+      ['startedAt', lifecycle[0]],
+      ['lastActivityAt', lifecycle[1]],
+      ['ended', lifecycle[2]],
+      ['endedAt', lifecycle[3]],
+    ]);
+    const view = this.putRemote(sessionId, fields, clockOffset);
+    view.delta = delta;
+  }
+
   clear(): void {
     this.remote.clear();
     this.remoteActiveCount = 0;
