@@ -1,13 +1,23 @@
 // The Redis store (issue 5): 1. added cost per call of @TrackHFCall with `store: { type: 'redis' }`
 // against the memory store, in one process (write-behind: a call only folds into an in-memory buffer);
 // 2. Redis round trips per second while 10,000 calls per second are tracked, with the default 1 s flush
-// interval (target: one per interval). Needs a Redis at REDIS_URL (default redis://127.0.0.1:6379); without
+// interval (target: one per interval); 3. how long one `hf_summary` run blocks the event loop with 10,000
+// active sessions on the Redis store (target: < 20 ms). Needs a Redis at REDIS_URL (default redis://127.0.0.1:6379); without
 // one it reports `{ skipped }`. Run on its own with `node bench/redis.mjs` after `npm run build`.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
 import { HfStatsStore } from 'nestjs-hf-stats';
-import { REQUEST, startStats } from './support.mjs';
+import {
+  LOG_AVAILABLE,
+  REQUEST,
+  internalClass,
+  nextTurn,
+  removeDir,
+  sessionId,
+  startStats,
+  tempDir,
+} from './support.mjs';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BATCH = 1_000;
@@ -117,11 +127,56 @@ async function roundTripsAt10k(prefix) {
   };
 }
 
+/** One `hf_summary` run with 10,000 active sessions read back from Redis, timed around the call, as summary.mjs does. */
+async function summaryAt10k(prefix) {
+  const SESSIONS = 10_000;
+  const HfStatsScheduler = await internalClass('./hf-stats.scheduler.js', 'HfStatsScheduler');
+  if (!LOG_AVAILABLE || HfStatsScheduler === undefined) {
+    return { available: false };
+  }
+  const dir = tempDir();
+  try {
+    const { app, stats, tracked } = await startStats({
+      log: { path: `${dir}/hf_api_stats.log`, perCall: false },
+      maxSessions: SESSIONS,
+      store: { type: 'redis', url: REDIS_URL, keyPrefix: prefix, flushIntervalMs: 60_000 },
+    });
+    const scheduler = app.get(HfStatsScheduler);
+    for (let i = 0; i < SESSIONS; i += 1) {
+      await stats.runInSession(sessionId(i), () => tracked.embed(REQUEST));
+    }
+    await stats.flush();
+    const active = stats.activeSessionCount();
+    const syncMs = [];
+    for (let run = 0; run < 11; run += 1) {
+      const started = performance.now();
+      scheduler.logSummary();
+      await nextTurn();
+      syncMs.push(performance.now() - started);
+    }
+    await app.close();
+    return {
+      available: true,
+      sessions: SESSIONS,
+      activeSessions: active,
+      firstMs: syncMs[0],
+      laterMedianMs: median(syncMs.slice(1)),
+      laterMaxMs: Math.max(...syncMs.slice(1)),
+    };
+  } finally {
+    removeDir(dir);
+  }
+}
+
 const prefix = `hf-stats-bench:${randomUUID()}:`;
 let result;
 if (await reachable()) {
   try {
-    result = { perCall: await perCallCost(`${prefix}a:`), rate: await roundTripsAt10k(`${prefix}b:`) };
+    result = {
+      perCall: await perCallCost(`${prefix}a:`),
+      rate: await roundTripsAt10k(`${prefix}b:`),
+      summary: await summaryAt10k(`${prefix}c:`),
+    };
   } finally {
     await deleteKeys(prefix);
   }

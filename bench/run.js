@@ -302,6 +302,15 @@ if (redisStore.skipped === undefined) {
     '  every call in Redis afterwards',
     yes(rate.exactTotalInRedis && redisCost.everyCallInRedisAfterFlush),
   );
+  if (redisStore.summary?.available === true) {
+    row(
+      '7 Redis',
+      `hf_summary with ${fmtInt(redisStore.summary.sessions)} active sessions, median (max) after the first`,
+      `${redisStore.summary.laterMedianMs.toFixed(1)} ms (${redisStore.summary.laterMaxMs.toFixed(1)} ms)`,
+      '< 20 ms',
+      yes(redisStore.summary.laterMedianMs < 20),
+    );
+  }
 } else {
   row('7 Redis', 'skipped', redisStore.skipped);
 }

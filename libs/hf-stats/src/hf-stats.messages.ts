@@ -181,3 +181,23 @@ export function redisUnreachable(error: unknown): string {
 export function redisReachable(): string {
   return 'nestjs-hf-stats: Redis is reachable again; the buffered figures were written.';
 }
+
+/** Redis lost the figures (FLUSHALL, a restart without persistence): once per loss, per replica. */
+export function redisDataLost(restoredCalls: number): string {
+  return (
+    `nestjs-hf-stats: Redis lost the shared figures (its epoch key changed). This replica writes its own ` +
+    `contribution again (${restoredCalls} calls); calls that no running replica holds are counted in ` +
+    '"lostCallCount" of GET /hf-stats.'
+  );
+}
+
+/** The Redis store closed with figures it could not write. */
+export function redisUnwrittenAtClose(callCount: number): string {
+  return `nestjs-hf-stats: Redis can't be reached at shutdown; ${callCount} calls recorded here were not written to it.`;
+}
+
+/** A flush failed for another reason than Redis (a defect): once. */
+export function redisFlushFailure(error: unknown): string {
+  const name = error instanceof Error ? error.name : typeof error;
+  return `nestjs-hf-stats: a flush to Redis failed (${name}); the figures stay buffered and the next flush retries.`;
+}

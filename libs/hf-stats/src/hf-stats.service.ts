@@ -233,6 +233,7 @@ export class HfStatsService
     if (this.store.type !== 'memory') {
       // True while the shared store is unreachable: the figures miss other replicas' latest ones.
       snapshot.partial = this.store.partial;
+      snapshot.lostCallCount = this.store.lostCallCount ?? 0;
     }
     return snapshot;
   }
@@ -497,6 +498,11 @@ export class HfStatsService
     };
   }
 
+  /** The `limit` most recently active sessions, for the summary line, without building the others. @internal */
+  recentActiveSessions(limit: number): HfSessionStats[] {
+    return this.store.recentActiveSessions?.(limit) ?? this.listSessions({ active: true, limit });
+  }
+
   /** Number of active sessions, without building their snapshots. @internal */
   activeSessionCount(): number {
     return this.store.activeSessionCount() ?? this.sessions.activeCount;
@@ -544,7 +550,13 @@ export class HfStatsService
     }
     const entry = this.sessions.end(sessionId, now);
     if (entry === undefined) {
-      return false;
+      // Served by other replicas only: a shared store still ends it for the cluster (if it is open there).
+      if (reason !== 'ended' || !this.store.sharedSessions || !this.isAllowedSessionId(sessionId)) {
+        return false;
+      }
+      const wasActive = this.store.sessionStats(sessionId)?.active === true;
+      this.store.endSession(sessionId, reason, now);
+      return wasActive;
     }
     if (this.store.sharedSessions) {
       // The shared store decides the end once per cluster and calls notifySessionEnd on one replica.

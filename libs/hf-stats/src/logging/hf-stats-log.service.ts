@@ -58,7 +58,7 @@ export class HfStatsLogService implements OnModuleInit, OnApplicationShutdown {
         return;
       }
       writer.enqueue('summary', () => {
-        const sessions = this.stats.listSessions({ active: true, limit: settings.maxSessionsPerSummary });
+        const sessions = this.stats.recentActiveSessions(settings.maxSessionsPerSummary);
         const global = this.stats.getGlobalStats();
         const entry = summaryLogEntry(global, sessions, activeSessionCount, writer.droppedLineCount, Date.now());
         return formatLogEntry(entry, settings.format);

@@ -108,6 +108,8 @@ export interface HfStatsSnapshot extends HfSessionPage {
    * replicas' latest ones. Absent with the memory store.
    */
   partial?: boolean;
+  /** Calls the shared store lost (Redis emptied) that no running replica could write again; Redis store only. */
+  lostCallCount?: number;
 }
 
 /** A call recorded by hand with `HfStatsService.record()`. */

@@ -8,7 +8,7 @@ export { OTHER };
 /** Model label of calls whose model is not known. */
 export const UNKNOWN_MODEL = 'unknown';
 /** Distinct error types or status codes kept per scope before the rest count under `other`. */
-const MAX_COUNTER_KEYS = 32;
+export const MAX_COUNTER_KEYS = 32;
 
 function roundMs(value: number): number {
   return Math.round(value * 1000) / 1000;

@@ -1,7 +1,9 @@
+import type { Redis } from 'ioredis';
 import type { HfStatsOptions } from '../hf-stats.options.js';
 import { HfMemoryStore } from './hf-memory-store.js';
-import { createHfRedisStore } from './hf-redis-store.js';
+import { HfRedisStore, type HfRedisStoreLimits } from './hf-redis-store.js';
 import type { HfStatsStore } from './hf-stats-store.js';
+import type { HfRedisStoreSettings } from './hf-stats-store.options.js';
 
 /** The store the `store` option asks for; ioredis is loaded only for `type: 'redis'`. */
 export async function createHfStatsStore(options: HfStatsOptions): Promise<HfStatsStore> {
@@ -14,4 +16,31 @@ export async function createHfStatsStore(options: HfStatsOptions): Promise<HfSta
     });
   }
   return new HfMemoryStore();
+}
+
+/** Creates the Redis store, loading ioredis only now, so that apps on the memory store never need it. */
+export async function createHfRedisStore(
+  settings: HfRedisStoreSettings,
+  limits: HfRedisStoreLimits,
+): Promise<HfRedisStore> {
+  if (settings.client !== undefined) {
+    return new HfRedisStore(settings.client, settings, limits, false);
+  }
+  let RedisClass: typeof Redis;
+  try {
+    ({ Redis: RedisClass } = await import('ioredis'));
+  } catch (error) {
+    throw new Error("nestjs-hf-stats: store.type 'redis' needs the package ioredis: npm install ioredis", {
+      cause: error,
+    });
+  }
+  const client = new RedisClass(settings.url as string, {
+    // Fail fast while Redis is away: the buffer keeps the figures and the next flush retries.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: 'nestjs-hf-stats',
+  });
+  // Connection errors are reported by the flushes that fail; without a listener ioredis would print each one.
+  client.on('error', () => undefined);
+  return new HfRedisStore(client, settings, limits, true);
 }

@@ -30,6 +30,10 @@ export class HfMemoryStore implements HfStatsStore {
     return undefined;
   }
 
+  recentActiveSessions(): undefined {
+    return undefined;
+  }
+
   activeSessionCount(): undefined {
     return undefined;
   }

@@ -7,9 +7,13 @@ import { invalidOption } from '../hf-stats.messages.js';
 export interface HfRedisClient {
   /** `'ready'` once connected; the store waits for the `ready` event otherwise. */
   readonly status: string;
-  evalsha(sha1: string, numkeys: number, ...args: string[]): Promise<unknown>;
+  /** The store passes its script arguments as one array (never spread: a flush may have thousands). */
+  evalsha(sha1: string, numkeys: number, args: string[]): Promise<unknown>;
   script(subcommand: 'LOAD', script: string): Promise<unknown>;
   once(event: 'ready', listener: () => void): unknown;
+  /** The store listens for `close`, `end` and `error` to know at once that the connection is down. */
+  on(event: 'close' | 'end' | 'error', listener: () => void): unknown;
+  off(event: 'close' | 'end' | 'error', listener: () => void): unknown;
   /** Used only on a connection the store opened itself (`url`), never on yours. */
   quit(): Promise<unknown>;
   /** Used only on a connection the store opened itself (`url`), never on yours. */

@@ -41,8 +41,15 @@ export interface HfStatsStore {
    * Builds the figures of the sessions on the page only.
    */
   listSessions(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats> | undefined;
+  /**
+   * The `limit` most recently active active sessions, most recent first, built without building the others (for
+   * the summary line); undefined (or no such method) to list this process's.
+   */
+  recentActiveSessions?(limit: number): HfSessionStats[] | undefined;
   /** Number of active sessions, or undefined to count this process's. */
   activeSessionCount(): number | undefined;
+  /** Calls the shared store lost that no running replica could write again (the Redis store only). */
+  readonly lostCallCount?: number;
   /** New sessions the store could not keep apart (its bound was reached): counted in the global figures only. */
   readonly sessionOverflowCount: number;
   /** Forgets what this process has buffered and cached (shared figures stay in the shared store). */

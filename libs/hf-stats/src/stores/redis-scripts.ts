@@ -1,31 +1,68 @@
 /**
- * The one script of a flush: applies this replica's buffered deltas once (each replica numbers its flushes and
- * the script keeps the last number it applied per replica, so a flush retried after a timeout is not counted twice), decides session ends once per cluster
- * (a script runs atomically, so only one replica sees a session still open), and reads back the figures that
- * every replica shows. One round trip per flush interval.
+ * The one script of the Redis store, run once per chunk of a flush (docs/redis-protocol.md describes the protocol).
+ * It runs atomically, so every decision it takes holds for the whole cluster:
+ * - applies a chunk at most once (each replica numbers its chunks; the script keeps the last number applied);
+ * - refuses chunks of another epoch (Redis lost its data since the replica last wrote), so the replica first
+ *   restores its own contribution;
+ * - keeps the bounds: `maxModels` model names, `maxKeys` error types and status codes per figures, `maxSessions`
+ *   sessions (ended ones make room; past that, new sessions are refused and counted);
+ * - decides session ends once, idle ends on Redis's clock (`TIME`): the replica's times are shifted by the
+ *   difference between its clock and Redis's when the chunk arrives.
  *
- * ARGV: prefix, replicaId, now, retentionMs, idleMs, listedSessions, markerTtlMs, flushSeq, then the scopes (count, then
- * per scope: sessionId or '' for global, startedAt, lastActivityAt, triple count, `op field value` triples),
- * then the explicit ends (count, then `sessionId endedAt` pairs).
+ * ARGV: prefix, replicaId, replicaNow, retentionMs, idleMs, listedSessions, markerTtlMs, seq, epoch ('' when
+ * unknown), maxModels, maxKeys, maxSessions, kind ('d' delta, 'r' restore), seenCalls, restoredCalls, final
+ * ('1': sweep idle sessions and read the global figures and listed sessions back), then the scopes (count, then per
+ * scope: sessionId or '' for global, startedAt, lastActivityAt, endedAt (restore only, else 0), read back ('1': all
+ * its fields, '0': its lifecycle only, the replica adds what it wrote to what it last read), triple count, `op
+ * field value` triples), then the explicit ends (count, then `sessionId endedAt` pairs).
  *
- * Returns { applied, globalFields, activeCount, { sessionId, fields, ... }, { sessionId, reason, ... } }.
+ * Returns { status (1 applied, 0 applied before, -1 other epoch), epoch, globalFields, activeCount,
+ * { sessionId, fields, ... }, { sessionId, reason, ... }, lostCalls, refusedSessions, redisNow,
+ * { sessionId, { startedAt, lastActivityAt, ended, endedAt }, ... } }.
  */
 export const FLUSH_SCRIPT = `
 local prefix = ARGV[1]
 local replicaId = ARGV[2]
-local now = tonumber(ARGV[3])
+local replicaNow = tonumber(ARGV[3])
 local retentionMs = tonumber(ARGV[4])
 local idleMs = tonumber(ARGV[5])
 local listed = tonumber(ARGV[6])
 local markerTtl = tonumber(ARGV[7])
-local flushSeq = tonumber(ARGV[8])
+local seq = tonumber(ARGV[8])
+local knownEpoch = ARGV[9]
+local maxModels = tonumber(ARGV[10])
+local maxKeys = tonumber(ARGV[11])
+local maxSessions = tonumber(ARGV[12])
+local restore = ARGV[13] == 'r'
+local seenCalls = tonumber(ARGV[14])
+local restoredCalls = tonumber(ARGV[15])
+local final = ARGV[16] == '1'
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local offset = now - replicaNow
+local epochKey = prefix .. 'epoch'
 local markerKey = prefix .. 'flushed:' .. replicaId
 local globalKey = prefix .. 'global'
 local sessionsKey = prefix .. 'sessions'
 local activeKey = prefix .. 'active'
+local endedKey = prefix .. 'ended'
 local function sessionKey(id) return prefix .. 'session:' .. id end
 
+local epoch = redis.call('HGET', epochKey, 'id')
+if not epoch then
+  epoch = replicaId .. ':' .. now
+  redis.call('HSET', epochKey, 'id', epoch, 'seen', 0, 'restored', 0)
+end
+local function lostCalls()
+  local counts = redis.call('HMGET', epochKey, 'seen', 'restored')
+  return math.max(0, (tonumber(counts[1]) or 0) - (tonumber(counts[2]) or 0))
+end
+if knownEpoch ~= '' and knownEpoch ~= epoch then
+  return { -1, epoch, {}, 0, {}, {}, lostCalls(), 0, now }
+end
+
 local won = {}
+local touched = {}
 local wanted = {}
 local wantedOrder = {}
 local function want(id)
@@ -41,84 +78,179 @@ local function finish(id, endedAt, reason)
   end
   redis.call('HSET', key, 'ended', '1', 'endedAt', endedAt)
   redis.call('ZREM', activeKey, id)
+  redis.call('ZADD', endedKey, endedAt, id)
   won[#won + 1] = id
   won[#won + 1] = reason
   want(id)
 end
 
-local applied = 0
+-- Room for one more session: under the bound, or by deleting the longest-ended one.
+local function makeRoom()
+  if redis.call('ZCARD', sessionsKey) < maxSessions then
+    return true
+  end
+  local oldest = redis.call('ZPOPMIN', endedKey)
+  if #oldest == 0 then
+    return false
+  end
+  redis.call('DEL', sessionKey(oldest[1]))
+  redis.call('ZREM', sessionsKey, oldest[1])
+  redis.call('ZREM', activeKey, oldest[1])
+  return true
+end
+
+-- The field a figure goes to in this hash: its model's (admitted while fewer than maxModels are stored) or
+-- 'm:other', then its error type or status code (likewise, maxKeys of each) or 'e:other' / 's:other'.
+local function boundedField(key, field, admitted)
+  local bar = string.find(field, '|', 1, true)
+  if not bar then
+    return field
+  end
+  local scope = string.sub(field, 1, bar - 1)
+  local name = string.sub(field, bar + 1)
+  local stored = admitted[scope]
+  if stored == nil then
+    stored = scope
+    if scope ~= 't' and scope ~= 'm:other' and redis.call('HEXISTS', key, scope .. '|callCount') == 0 then
+      if (tonumber(redis.call('HGET', key, '#m')) or 0) < maxModels then
+        redis.call('HINCRBY', key, '#m', 1)
+      else
+        stored = 'm:other'
+      end
+    end
+    admitted[scope] = stored
+  end
+  local kind = string.sub(name, 1, 2)
+  if (kind ~= 'e:' and kind ~= 's:') or string.sub(name, 3) == 'other' then
+    return stored .. '|' .. name
+  end
+  local full = stored .. '|' .. name
+  local known = admitted[full]
+  if known == nil then
+    known = full
+    if redis.call('HEXISTS', key, full) == 0 then
+      local countField = stored .. '|#' .. string.sub(kind, 1, 1)
+      if (tonumber(redis.call('HGET', key, countField)) or 0) < maxKeys then
+        redis.call('HINCRBY', key, countField, 1)
+      else
+        known = stored .. '|' .. kind .. 'other'
+      end
+    end
+    admitted[full] = known
+  end
+  return known
+end
+
+local status = 0
+local refused = 0
 local lastSeq = tonumber(redis.call('GET', markerKey))
-if lastSeq == nil or flushSeq > lastSeq then
-  applied = 1
-  redis.call('SET', markerKey, flushSeq, 'PX', markerTtl)
-  local i = 9
+if lastSeq == nil or seq > lastSeq then
+  status = 1
+  redis.call('SET', markerKey, seq, 'PX', markerTtl)
+  if restore then
+    if seenCalls > (tonumber(redis.call('HGET', epochKey, 'seen')) or 0) then
+      redis.call('HSET', epochKey, 'seen', seenCalls)
+    end
+    redis.call('HINCRBY', epochKey, 'restored', restoredCalls)
+  end
+  local i = 17
   local scopeCount = tonumber(ARGV[i])
   i = i + 1
   for _ = 1, scopeCount do
     local id = ARGV[i]
-    local startedAt = ARGV[i + 1]
-    local lastActivityAt = ARGV[i + 2]
-    local n = tonumber(ARGV[i + 3])
-    i = i + 4
+    local startedAt = tonumber(ARGV[i + 1]) + offset
+    local lastActivityAt = tonumber(ARGV[i + 2]) + offset
+    local endedArg = tonumber(ARGV[i + 3])
+    local full = ARGV[i + 4] == '1'
+    local n = tonumber(ARGV[i + 5])
+    i = i + 6
     local key = globalKey
-    if id ~= '' then key = sessionKey(id) end
-    for _ = 1, n do
-      local op, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-      i = i + 3
-      if op == 'i' then
-        redis.call('HINCRBY', key, field, value)
-      elseif op == 'f' then
-        redis.call('HINCRBYFLOAT', key, field, value)
-      else
-        local current = tonumber(redis.call('HGET', key, field))
-        local candidate = tonumber(value)
-        if current == nil or (op == '<' and candidate < current) or (op == '>' and candidate > current) then
-          redis.call('HSET', key, field, value)
+    local keep = true
+    if id ~= '' then
+      key = sessionKey(id)
+      keep = redis.call('EXISTS', key) == 1 or makeRoom()
+    end
+    if not keep then
+      refused = refused + 1
+      i = i + 3 * n
+    else
+      local admitted = {}
+      for _ = 1, n do
+        local op, field, value = ARGV[i], boundedField(key, ARGV[i + 1], admitted), ARGV[i + 2]
+        i = i + 3
+        if op == 'i' then
+          redis.call('HINCRBY', key, field, value)
+        elseif op == 'f' then
+          redis.call('HINCRBYFLOAT', key, field, value)
+        else
+          local current = tonumber(redis.call('HGET', key, field))
+          local candidate = tonumber(value)
+          if current == nil or (op == '<' and candidate < current) or (op == '>' and candidate > current) then
+            redis.call('HSET', key, field, value)
+          end
         end
       end
-    end
-    if id ~= '' then
-      local started = tonumber(redis.call('HGET', key, 'startedAt'))
-      if started == nil or tonumber(startedAt) < started then
-        redis.call('HSET', key, 'startedAt', startedAt)
+      if id ~= '' then
+        local started = tonumber(redis.call('HGET', key, 'startedAt'))
+        if started == nil or startedAt < started then
+          redis.call('HSET', key, 'startedAt', startedAt)
+        end
+        local last = tonumber(redis.call('HGET', key, 'lastActivityAt'))
+        if last == nil or lastActivityAt > last then
+          last = lastActivityAt
+          redis.call('HSET', key, 'lastActivityAt', lastActivityAt)
+        end
+        if restore and endedArg > 0 then
+          -- Restored as it was (ended), without telling anyone again.
+          local endedAt = endedArg + offset
+          if last <= endedAt then
+            redis.call('HSET', key, 'ended', '1', 'endedAt', endedAt)
+            redis.call('ZREM', activeKey, id)
+            redis.call('ZADD', endedKey, endedAt, id)
+          end
+        else
+          -- Activity after the cluster's end reopens the session; activity from before it (a replica that
+          -- flushes later) only adds its figures, so that a session is not ended twice.
+          local endedAt = tonumber(redis.call('HGET', key, 'endedAt'))
+          if redis.call('HGET', key, 'ended') ~= '1' or endedAt == nil or lastActivityAt > endedAt then
+            redis.call('HSET', key, 'ended', '0')
+            redis.call('HDEL', key, 'endedAt')
+            redis.call('ZADD', activeKey, last, id)
+            redis.call('ZREM', endedKey, id)
+          end
+        end
+        redis.call('ZADD', sessionsKey, last, id)
+        redis.call('PEXPIRE', key, retentionMs)
+        if full then
+          want(id)
+        elseif not restore then
+          touched[#touched + 1] = id
+        end
       end
-      local last = tonumber(redis.call('HGET', key, 'lastActivityAt'))
-      if last == nil or tonumber(lastActivityAt) > last then
-        last = tonumber(lastActivityAt)
-        redis.call('HSET', key, 'lastActivityAt', lastActivityAt)
-      end
-      -- Activity after the cluster's end reopens the session; activity from before it (a replica that
-      -- flushes later) only adds its figures, so that a session is not ended twice.
-      local endedAt = tonumber(redis.call('HGET', key, 'endedAt'))
-      if redis.call('HGET', key, 'ended') ~= '1' or endedAt == nil or tonumber(lastActivityAt) > endedAt then
-        redis.call('HSET', key, 'ended', '0')
-        redis.call('HDEL', key, 'endedAt')
-        redis.call('ZADD', activeKey, last, id)
-      end
-      redis.call('ZADD', sessionsKey, last, id)
-      redis.call('PEXPIRE', key, retentionMs)
-      want(id)
     end
   end
   local endCount = tonumber(ARGV[i])
   i = i + 1
   for _ = 1, endCount do
-    finish(ARGV[i], ARGV[i + 1], 'ended')
+    finish(ARGV[i], tonumber(ARGV[i + 1]) + offset, 'ended')
     i = i + 2
   end
 end
 
-if idleMs > 0 then
-  local idle = redis.call('ZRANGEBYSCORE', activeKey, '-inf', now - idleMs, 'LIMIT', 0, 100)
-  for _, id in ipairs(idle) do
-    finish(id, now, 'idle')
+local globalFields = {}
+if final then
+  if idleMs > 0 then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', activeKey, '-inf', now - idleMs, 'LIMIT', 0, 100)) do
+      finish(id, now, 'idle')
+    end
   end
-end
-redis.call('ZREMRANGEBYSCORE', sessionsKey, '-inf', now - retentionMs)
-redis.call('ZREMRANGEBYSCORE', activeKey, '-inf', now - retentionMs)
-
-for _, id in ipairs(redis.call('ZREVRANGE', sessionsKey, 0, listed - 1)) do
-  want(id)
+  redis.call('ZREMRANGEBYSCORE', sessionsKey, '-inf', now - retentionMs)
+  redis.call('ZREMRANGEBYSCORE', activeKey, '-inf', now - retentionMs)
+  redis.call('ZREMRANGEBYSCORE', endedKey, '-inf', now - retentionMs)
+  for _, id in ipairs(redis.call('ZREVRANGE', sessionsKey, 0, listed - 1)) do
+    want(id)
+  end
+  globalFields = redis.call('HGETALL', globalKey)
 end
 local sessions = {}
 for _, id in ipairs(wantedOrder) do
@@ -128,5 +260,17 @@ for _, id in ipairs(wantedOrder) do
     sessions[#sessions + 1] = fields
   end
 end
-return { applied, redis.call('HGETALL', globalKey), redis.call('ZCARD', activeKey), sessions, won }
+-- Sessions this replica has cached: their lifecycle only; their figures it adds itself (a session of 50 models is
+-- some 1,800 fields, too many to read back for each session touched in each flush).
+local lifecycles = {}
+for _, id in ipairs(touched) do
+  if not wanted[id] then
+    local values = redis.call('HMGET', sessionKey(id), 'startedAt', 'lastActivityAt', 'ended', 'endedAt')
+    lifecycles[#lifecycles + 1] = id
+    lifecycles[#lifecycles + 1] = { values[1] or '', values[2] or '', values[3] or '', values[4] or '' }
+  end
+end
+return {
+  status, epoch, globalFields, redis.call('ZCARD', activeKey), sessions, won, lostCalls(), refused, now, lifecycles
+}
 `;

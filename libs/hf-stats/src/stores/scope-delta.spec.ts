@@ -69,7 +69,7 @@ describe('ScopeDelta', () => {
     const ops: string[] = [];
     delta.writeOps(ops);
     apply(hash, ops);
-    const json = ScopeDelta.fromHash(hash, 50).toJSON();
+    const json = ScopeDelta.fromHash(Object.entries(hash), 50).toJSON();
     const reference = expected.toJSON();
     // Sums of fractional milliseconds may differ in the last bits with another grouping; everything else is exact.
     expect(json.totalTimeMs).toBeCloseTo(reference.totalTimeMs, 6);
@@ -108,7 +108,7 @@ describe('ScopeDelta', () => {
     const hash: Record<string, string> = {};
     apply(hash, ops);
     // Redis returns fields in no useful order: see fieldPhase.
-    const shuffled = Object.fromEntries(Object.entries(hash).toSorted((a, b) => fieldPhase(a) - fieldPhase(b)));
+    const shuffled = new Map(Object.entries(hash).toSorted((a, b) => fieldPhase(a) - fieldPhase(b)));
     const json = ScopeDelta.fromHash(shuffled, 50).toJSON();
     const models = Object.values(json.byModel);
     expect(models.length).toBeLessThanOrEqual(51);

@@ -9,6 +9,7 @@ import {
   StatsAccumulator,
   UNKNOWN_MODEL,
 } from '../stats/stats-accumulator.js';
+import { decodeField, encodeField } from './field-encoding.js';
 
 /** Additive integer figures of a `StatsAccumulator`, stored with HINCRBY. */
 const INTEGER_FIELDS = [
@@ -72,15 +73,15 @@ export class ScopeDelta {
   writeOps(out: string[]): void {
     writeStatsOps('t', this.total, out);
     for (const [name, stats] of this.byModel) {
-      writeStatsOps(`m:${encodeURIComponent(name)}`, stats, out);
+      writeStatsOps(`m:${encodeField(name)}`, stats, out);
     }
   }
 
   /** Rebuilds a scope from the fields of a stored hash (fields it does not know are ignored). */
-  static fromHash(fields: Record<string, string>, maxModels: number): ScopeDelta {
+  static fromHash(fields: Iterable<[string, string]>, maxModels: number): ScopeDelta {
     const delta = new ScopeDelta(maxModels);
     const histograms = new Map<StatsAccumulator, Array<[number, number]>>();
-    for (const [field, raw] of Object.entries(fields)) {
+    for (const [field, raw] of fields) {
       const bar = field.indexOf('|');
       if (bar < 0) {
         continue;
@@ -92,7 +93,7 @@ export class ScopeDelta {
         stats = delta.total;
       } else if (scope.startsWith('m:')) {
         // Weight 0: fields arrive in any order, so no name may take another's slot halfway through.
-        stats = delta.model(decodeURIComponent(scope.slice(2)), 0);
+        stats = delta.model(decodeField(scope.slice(2)), 0);
       } else {
         continue;
       }
@@ -134,10 +135,10 @@ function writeStatsOps(scope: string, stats: StatsAccumulator, out: string[]): v
     String(stats.lastCallAt),
   );
   for (const [key, count] of stats.errors ?? []) {
-    out.push('i', `${scope}|e:${encodeURIComponent(key)}`, String(count));
+    out.push('i', `${scope}|e:${encodeField(key)}`, String(count));
   }
   for (const [key, count] of stats.statusCodes ?? []) {
-    out.push('i', `${scope}|s:${encodeURIComponent(key)}`, String(count));
+    out.push('i', `${scope}|s:${encodeField(key)}`, String(count));
   }
   for (const [index, count] of stats.latency.toBuckets()) {
     out.push('i', `${scope}|h:${index}`, String(count));
@@ -164,9 +165,9 @@ function readField(
   } else if (name === 'lastCallAt') {
     stats.lastCallAt = value;
   } else if (name.startsWith('e:')) {
-    incrementBounded((stats.errors ??= new Map()), decodeURIComponent(name.slice(2)), value);
+    incrementBounded((stats.errors ??= new Map()), decodeField(name.slice(2)), value);
   } else if (name.startsWith('s:')) {
-    incrementBounded((stats.statusCodes ??= new Map()), decodeURIComponent(name.slice(2)), value);
+    incrementBounded((stats.statusCodes ??= new Map()), decodeField(name.slice(2)), value);
   } else if (name.startsWith('h:')) {
     let buckets = histograms.get(stats);
     if (buckets === undefined) {

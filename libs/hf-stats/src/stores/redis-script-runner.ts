@@ -1,0 +1,106 @@
+import type { HfRedisClient } from './hf-stats-store.options.js';
+import { FLUSH_SCRIPT } from './redis-scripts.js';
+
+/** Result of the flush script, as ioredis hands it over (see redis-scripts.ts). */
+export type FlushReply = [
+  status: number,
+  epoch: string,
+  globalFlat: string[],
+  activeCount: number,
+  sessionsFlat: Array<string | string[]>,
+  won: string[],
+  lostCalls: number,
+  refusedSessions: number,
+  redisNow: number,
+  lifecyclesFlat: Array<string | string[]>,
+];
+
+const DOWN_EVENTS = ['close', 'end', 'error'] as const;
+
+/**
+ * Runs the flush script on one connection, with a timeout, loading the script again after a Redis restart, and
+ * tells whether the connection is known to be down (from ioredis's events, without waiting for a timeout).
+ */
+export class RedisScriptRunner {
+  /** Set by ioredis's `close`, `end` and `error` events; cleared by the store once a flush succeeds. */
+  connectionDown = false;
+  private scriptSha: string | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly onDown = (): void => {
+    this.connectionDown = true;
+  };
+
+  constructor(
+    private readonly redis: HfRedisClient,
+    private readonly timeoutMs: number,
+  ) {
+    for (const event of DOWN_EVENTS) {
+      redis.on(event, this.onDown);
+    }
+  }
+
+  /** Whether the connection can take a command now. */
+  get usable(): boolean {
+    return !this.connectionDown && this.redis.status === 'ready';
+  }
+
+  /** Removes the listeners it added (the app's own client lives on). */
+  detach(): void {
+    for (const event of DOWN_EVENTS) {
+      this.redis.off(event, this.onDown);
+    }
+  }
+
+  /**
+   * One script call, its arguments made with this replica's clock at the moment it is sent (so the script's
+   * clock offset holds no wait for the connection); resolves to the reply and that moment. Rejects after
+   * `timeoutMs` (the call may still be applied later: chunks are numbered).
+   */
+  async run(argsAt: (now: number) => string[]): Promise<[FlushReply, number]> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.call(argsAt),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async call(argsAt: (now: number) => string[]): Promise<[FlushReply, number]> {
+    if (this.redis.status !== 'ready') {
+      await this.whenReady();
+    }
+    if (this.scriptSha === undefined) {
+      this.scriptSha = (await this.redis.script('LOAD', FLUSH_SCRIPT)) as string;
+    }
+    const sentAt = Date.now();
+    const args = argsAt(sentAt);
+    // The arguments are passed as one array (ioredis flattens it), never spread: a chunk has thousands.
+    try {
+      return [(await this.redis.evalsha(this.scriptSha, 0, args)) as FlushReply, sentAt];
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) {
+        throw error;
+      }
+    }
+    // Redis restarted since the script was loaded: load it again; the chunk was not applied.
+    this.scriptSha = (await this.redis.script('LOAD', FLUSH_SCRIPT)) as string;
+    const again = Date.now();
+    return [(await this.redis.evalsha(this.scriptSha, 0, argsAt(again))) as FlushReply, again];
+  }
+
+  /** Resolves when the connection is (again) ready; one listener however many flushes wait. */
+  private whenReady(): Promise<void> {
+    this.ready ??= new Promise((resolve) => {
+      this.redis.once('ready', () => {
+        this.ready = undefined;
+        resolve();
+      });
+    });
+    return this.ready;
+  }
+}
