@@ -31,6 +31,31 @@ function child(file, args = [], flags = []) {
   });
 }
 
+/**
+ * The soak (bench/soak.mjs, issue 11) runs from the repository, not the snapshot: it starts the replicas from
+ * the test fixtures. Skipped without redis-server or with BENCH_SOAK=0.
+ */
+function runSoak() {
+  if (process.env.BENCH_SOAK === '0') {
+    return Promise.resolve({ skipped: 'BENCH_SOAK=0' });
+  }
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return Promise.resolve({ skipped: 'no redis-server on the PATH' });
+  }
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [new URL('./soak.mjs', import.meta.url).pathname], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result;
+    proc.on('message', (message) => (result = message));
+    proc.on('exit', (code) =>
+      code === 0 && result !== undefined ? resolve(result) : reject(new Error(`soak.mjs exited with ${code}`)),
+    );
+  });
+}
+
 function git(...args) {
   try {
     return execFileSync('git', args, { stdio: ['ignore', 'pipe', 'ignore'] })
@@ -77,6 +102,8 @@ step('Redis store');
 const redisStore = await child('./redis.mjs');
 step('HTTP (autocannon)');
 const http = await runHttp();
+step('soak: two replicas on Redis under hostile traffic (BENCH_SOAK=0 skips it)');
+const soak = await runSoak();
 
 // ---- Table ------------------------------------------------------------------------------------
 
@@ -315,6 +342,22 @@ if (redisStore.skipped === undefined) {
   row('7 Redis', 'skipped', redisStore.skipped);
 }
 
+if (soak.skipped === undefined) {
+  const heapMax = Math.max(...soak.samples.flatMap((sample) => sample.replicas.map((r) => r.heapMB)));
+  const redisMax = (Math.max(...soak.samples.map((sample) => sample.redis?.usedMemoryBytes ?? 0)) / 1e6).toFixed(1);
+  row(
+    '8 soak',
+    `${soak.seconds} s, ${fmtInt(soak.sentCalls)} calls, events`,
+    soak.events.map((e) => `${e.event}@${e.atS}s`).join(' '),
+  );
+  row('8 soak', '  totals of both replicas equal the calls sent, none lost', yes(soak.exact), 'exact', yes(soak.exact));
+  row('8 soak', '  failed requests', String(soak.failedRequests), '0', yes(soak.failedRequests === 0));
+  row('8 soak', '  largest event-loop stall of a replica', `${ms(soak.largestStallMs)} ms`);
+  row('8 soak', '  heap of a replica at most / Redis memory at most', `${heapMax} MB / ${redisMax} MB`);
+} else {
+  row('8 soak', 'skipped', soak.skipped);
+}
+
 const wallS = (performance.now() - started) / 1000;
 const info = machine();
 const header = ['', 'measure', 'value', 'target', 'met'];
@@ -339,7 +382,16 @@ writeFileSync(
     {
       machine: info,
       wallSeconds: wallS,
-      figures: { perCall: figures, throughput, memory, summary, logLoad, httpOverheadPct: httpOverhead, redisStore },
+      figures: {
+        perCall: figures,
+        throughput,
+        memory,
+        summary,
+        logLoad,
+        httpOverheadPct: httpOverhead,
+        redisStore,
+        soak,
+      },
       raw: { perCall, throughput, http },
       table: rows,
     },

@@ -3,7 +3,8 @@
 // thousand, long names, junk error types, thousands of sessions, refused session ids) for SOAK_SECONDS (default
 // 130). Redis is killed and started again empty twice and flushed (FLUSHALL) once on the way. Reports heap, RSS
 // and Redis memory over time, the largest event-loop stall of the replicas, and the totals against what was sent.
-// `npm run bench:soak` (not part of `npm test` nor `npm run bench`); needs redis-server on the PATH.
+// `npm run bench:soak` alone, or section 8 of `npm run bench` (`BENCH_SOAK=0` skips it there); never part of
+// `npm test`. Needs redis-server on the PATH.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
