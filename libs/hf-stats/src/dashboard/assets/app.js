@@ -520,12 +520,14 @@
 
   /** @param {DashboardPageConfig} config */
   const start = (config) => {
+    // Never more rows than the server answers in one page: it would answer fewer, and the pager would lie.
+    const pageSize = Math.min(config.pageSize, config.maxPageSize);
     // The JSON routes sit beside the page: <path>/dashboard -> <path>, <path>/timeline, <path>/sessions/:id.
     const base = location.pathname.replace(/\/dashboard\/?$/, '');
 
     // Global figures and one page of sessions, with the filters: never the whole list.
     const listingUrl = () => {
-      let query = `?limit=${config.pageSize}`;
+      let query = `?limit=${pageSize}`;
       const cursor = state.cursors[state.pageIndex];
       if (cursor) query += `&cursor=${encodeURIComponent(cursor)}`;
       if (state.prefix !== '') query += `&prefix=${encodeURIComponent(state.prefix)}`;
@@ -567,7 +569,7 @@
             // No longer retained (evicted or reset): stop asking for it.
             if (detail === null) state.selected = null;
           }
-          render(config.pageSize);
+          render(pageSize);
           const status = $('#status', HTMLElement);
           status.className = 'status';
           status.textContent = `Updated ${new Date().toLocaleTimeString()} · every ${REFRESH_MS / 1000} s`;
@@ -600,7 +602,7 @@
         if (!isSortKey(key)) return;
         state.sortDir = state.sortKey === key ? -state.sortDir : -1;
         state.sortKey = key;
-        if (state.snapshot !== null) renderSessions(state.snapshot, config.pageSize);
+        if (state.snapshot !== null) renderSessions(state.snapshot, pageSize);
       });
     });
     const filter = $('#filter', HTMLInputElement);
@@ -631,14 +633,14 @@
       state.selected = id;
       // Shown at once from the page; later refreshes ask GET <path>/sessions/:id, on any page.
       state.detail = snapshot.sessions.find((s) => s.sessionId === id) ?? null;
-      renderSessions(snapshot, config.pageSize);
+      renderSessions(snapshot, pageSize);
       renderDetail();
       $('#detail', HTMLElement).scrollIntoView({ block: 'nearest' });
     });
     $('#detail-close', HTMLElement).addEventListener('click', () => {
       state.selected = null;
       state.detail = null;
-      if (state.snapshot !== null) renderSessions(state.snapshot, config.pageSize);
+      if (state.snapshot !== null) renderSessions(state.snapshot, pageSize);
       renderDetail();
     });
     refresh(true);
