@@ -1,9 +1,10 @@
 // Checks the packed library the way a user and the ecosystem's tools meet it. Run after `npm run build`:
 // `npm run test:pack`.
-// 1. the tarball holds every built module, its types, README, LICENSE, and nothing else (no specs, no sources);
+// 1. the tarball holds every built module, its types, README, LICENSE, the dashboard's index.html, app.css and
+//    app.js (as in src), and nothing else (no specs, no sources);
 // 2. publint and arethetypeswrong (node16 ESM, node16 CommonJS, bundler) accept it;
 // 3. installed into a fresh app outside this repository, without the optional peers, it loads from ESM and
-//    CommonJS and gives exact per-session figures over HTTP;
+//    CommonJS, gives exact per-session figures over HTTP and serves the dashboard from its files;
 // 4. a TypeScript consumer compiles against its types with `--strict` and `skipLibCheck: false`.
 import { execFileSync } from 'node:child_process';
 import {
@@ -21,6 +22,8 @@ import { join, resolve } from 'node:path';
 import { runtimeAppSource } from './pack-smoke/runtime-app.mjs';
 
 const root = resolve(import.meta.dirname, '..');
+/** The files `libs/hf-stats/src/dashboard/assets/` holds and the dashboard controller reads from `dist/`. */
+const DASHBOARD_ASSETS = ['index.html', 'app.css', 'app.js'];
 const lib = join(root, 'libs/hf-stats');
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 const rootPackage = readJson(join(root, 'package.json'));
@@ -80,9 +83,21 @@ try {
   if (missing.length > 0 || unexpected.length > 0 || !files.includes('dist/index.d.ts')) {
     throw new Error(`tarball contents: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
   }
+  // The dashboard's files are read at runtime, not imported: nothing else would notice them missing or stale.
+  const dashboardAssets = DASHBOARD_ASSETS.map((name) => [
+    `dist/dashboard/assets/${name}`,
+    join(lib, 'src/dashboard/assets', name),
+  ]);
+  const missingAssets = dashboardAssets.filter(([path]) => !files.includes(path)).map(([path]) => path);
+  if (missingAssets.length > 0) {
+    throw new Error(
+      `the tarball lacks the dashboard's ${missingAssets.join(', ')} (nest-cli.json copies them at build)`,
+    );
+  }
   for (const [inTarball, source] of [
     ['README.md', join(lib, 'README.md')],
     ['LICENSE', join(root, 'LICENSE')],
+    ...dashboardAssets,
   ]) {
     if (readFileSync(join(packageDir, inTarball), 'utf8') !== readFileSync(source, 'utf8')) {
       throw new Error(`the tarball's ${inTarball} is not ${source.slice(root.length + 1)}`);

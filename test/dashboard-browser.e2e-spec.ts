@@ -282,6 +282,21 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
     expect(problems).toEqual([]);
   });
 
+  it('applies its whole stylesheet: every rule of app.css parses, its colours reach the page', async () => {
+    app = await createApp(createDashboardAppModule(simulator.url), 'express');
+    const url = await app.getUrl();
+    const { page, problems } = await open(url);
+    const css = (await request(url).get('/hf-stats/dashboard/app.css').expect(200)).text;
+    // A rule the browser cannot parse is dropped silently: count the top-level rules both ways.
+    const written = css.replaceAll(/\/\*[\s\S]*?\*\//g, '').match(/^[^\s}][^{]*\{/gm) ?? [];
+    const parsed = await page.evaluate('document.styleSheets[0].cssRules.length');
+    expect(parsed).toBe(written.length);
+    // The colours come from the :root custom properties, light or dark.
+    const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    expect(['rgb(246, 247, 249)', 'rgb(16, 20, 27)']).toContain(background);
+    expect(problems).toEqual([]);
+  });
+
   it('runs no inline script injected into the page: its CSP refuses it', async () => {
     app = await createApp(createDashboardAppModule(simulator.url), 'express');
     const { page, problems } = await open(await app.getUrl());

@@ -1,11 +1,12 @@
 // The app pack-smoke.mjs runs from the packed library, in both module systems: two sessions and one call
-// without a session over HTTP, then `GET /hf-stats` must show the exact figures. Decorators are applied as
+// without a session over HTTP, then `GET /hf-stats` must show the exact figures and the dashboard must load. Decorators are applied as
 // TypeScript emits them, so the app needs no compiler.
 
 const ESM_HEADER = `import 'reflect-metadata';
 import * as common from '@nestjs/common';
 import * as core from '@nestjs/core';
 import * as hfStats from 'nestjs-hf-stats';
+import { readFileSync } from 'node:fs';
 const MODE = 'esm';
 `;
 
@@ -13,6 +14,7 @@ const COMMONJS_HEADER = `require('reflect-metadata');
 const common = require('@nestjs/common');
 const core = require('@nestjs/core');
 const hfStats = require('nestjs-hf-stats');
+const { readFileSync } = require('node:fs');
 const MODE = 'commonjs';
 `;
 
@@ -51,10 +53,22 @@ for (const [session, times] of [['alpha', 3], ['beta', 2]]) {
 await fetch(url + '/embed');
 const stats = await (await fetch(url + '/hf-stats')).json();
 const byId = Object.fromEntries(stats.sessions.map((s) => [s.sessionId, s]));
+// The dashboard, from the files the package carries: the page with its limits filled in, the others as they are.
+const assetDir = 'node_modules/nestjs-hf-stats/dist/dashboard/assets/';
+const served = async (path) => {
+  const response = await fetch(url + '/hf-stats/dashboard' + path);
+  if (!response.ok) throw new Error('the dashboard' + path + ' answered ' + response.status);
+  return response.text();
+};
+const page = await served('');
+if (!page.startsWith('<!doctype html>') || !page.includes('data-timeline-minutes="60"') || page.includes('{{')) throw new Error('the dashboard page: ' + page.slice(0, 200));
+for (const name of ['app.js', 'app.css']) {
+  if ((await served('/' + name)) !== readFileSync(assetDir + name, 'utf8')) throw new Error('the dashboard/' + name + ' served is not the packed one');
+}
 const ok = stats.global.callCount === 6 && stats.global.textCount === 18 && byId.alpha?.callCount === 3 && byId.beta?.textCount === 6 && stats.sessions.length === 2;
 await app.close();
 if (!ok) { console.error(JSON.stringify(stats, null, 2)); process.exit(1); }
-console.log(MODE + ': global ' + stats.global.callCount + ' calls, alpha ' + byId.alpha.callCount + ', beta ' + byId.beta.callCount);
+console.log(MODE + ': global ' + stats.global.callCount + ' calls, alpha ' + byId.alpha.callCount + ', beta ' + byId.beta.callCount + '; the dashboard from its files');
 `;
 
 /** The source of `main.mjs` (`'esm'`) or `main.cjs` (`'commonjs'`). */

@@ -10,9 +10,8 @@ import {
   type Type,
 } from '@nestjs/common';
 import { MAX_SESSION_PAGE_SIZE } from '../sessions/session-query.js';
-import { DASHBOARD_CSP, dashboardHtml } from './dashboard-page.js';
-import { DASHBOARD_JS } from './dashboard-script.js';
-import { DASHBOARD_CSS } from './dashboard-style.js';
+import { dashboardAssets, dashboardPage } from './dashboard-assets.js';
+import type { DashboardPageConfig } from './dashboard.interfaces.js';
 import { HfStatsTimelineService } from './hf-stats-timeline.service.js';
 import type { HfTimeline } from './timeline.interfaces.js';
 import { timelineModelsProblem } from '../hf-stats.messages.js';
@@ -22,18 +21,40 @@ const DASHBOARD_TIMELINE_MINUTES = 60;
 /** Rows of the sessions table: one page asked of the server at each refresh. */
 const DASHBOARD_PAGE_SIZE = 50;
 
+/** Everything from the module's own origin; no inline script or style, no eval, no framing. */
+const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** `GET <path>/timeline`, `GET <path>/dashboard` and the dashboard's script and stylesheet. */
 export class HfStatsDashboardControllerBase {
   /** The page at `<path>/dashboard` and at `<path>/dashboard/`: the same but for where its files are. */
   private readonly pages: Record<'dashboard/' | '', string>;
+  private readonly script: string;
+  private readonly style: string;
 
   constructor(protected readonly timeline: HfStatsTimelineService) {
-    const config = {
+    // Read from `assets/` once (the first controller of the process) and filled in here, once per module.
+    const assets = dashboardAssets();
+    const config: DashboardPageConfig = {
       timelineMinutes: Math.min(DASHBOARD_TIMELINE_MINUTES, timeline.maxMinutes),
       pageSize: DASHBOARD_PAGE_SIZE,
       maxPageSize: MAX_SESSION_PAGE_SIZE,
     };
-    this.pages = { 'dashboard/': dashboardHtml(config, 'dashboard/'), '': dashboardHtml(config, '') };
+    this.pages = {
+      'dashboard/': dashboardPage(assets.page, config, 'dashboard/'),
+      '': dashboardPage(assets.page, config, ''),
+    };
+    this.script = assets.script;
+    this.style = assets.style;
   }
 
   /**
@@ -44,6 +65,16 @@ export class HfStatsDashboardControllerBase {
     const url = request?.originalUrl ?? request?.url ?? '';
     const path = url.split('?', 1)[0];
     return this.pages[path.endsWith('/') ? '' : 'dashboard/'];
+  }
+
+  /** `assets/app.js`, as it is on disk. */
+  getScript(): string {
+    return this.script;
+  }
+
+  /** `assets/app.css`, as it is on disk. */
+  getStyle(): string {
+    return this.style;
   }
 
   getTimeline(minutes: unknown, models?: unknown): HfTimeline {
@@ -116,16 +147,16 @@ export function createHfStatsDashboardController(
     @Header('content-type', 'text/javascript; charset=utf-8')
     @Header(...NO_STORE)
     @Header(...NOSNIFF)
-    getScript(): string {
-      return DASHBOARD_JS;
+    override getScript(): string {
+      return super.getScript();
     }
 
     @Get('dashboard/app.css')
     @Header('content-type', 'text/css; charset=utf-8')
     @Header(...NO_STORE)
     @Header(...NOSNIFF)
-    getStyle(): string {
-      return DASHBOARD_CSS;
+    override getStyle(): string {
+      return super.getStyle();
     }
   }
   return HfStatsDashboardController;
