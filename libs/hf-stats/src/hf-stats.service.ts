@@ -15,7 +15,7 @@ import {
   SESSION_OVERFLOW_WARNING,
   STATS_FAILURE_WARNING,
 } from './hf-stats.messages.js';
-import { HfStatsOptions } from './hf-stats.options.js';
+import { HfStatsSettings } from './hf-stats.options.js';
 import { isValidSessionId } from './sessions/session-id.js';
 import { CallHold, SessionLifecycle } from './sessions/session-lifecycle.js';
 import { SessionRegistry } from './sessions/session-registry.js';
@@ -93,7 +93,7 @@ export class HfStatsService
 
   constructor(
     /** The options in force. @internal */
-    @Inject(HF_STATS_OPTIONS) readonly options: HfStatsOptions,
+    @Inject(HF_STATS_OPTIONS) readonly options: HfStatsSettings,
     private readonly cls: ClsService,
     @Optional() @Inject(HfStatsStore) store?: HfStatsStore,
   ) {

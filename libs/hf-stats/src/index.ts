@@ -1,5 +1,6 @@
 export { HfStatsModule } from './hf-stats.module.js';
 export {
+  HfStatsSettings,
   HfStatsOptions,
   type HfSessionIdResolver,
   type HfStatsModuleAsyncOptions,
