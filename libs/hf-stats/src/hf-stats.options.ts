@@ -15,7 +15,7 @@ import {
   type HfStatsStoreSettings,
 } from './stores/hf-stats-store.options.js';
 import { HfMetricsSettings, resolveHfMetricsOptions, type HfMetricsOptions } from './metrics/metrics.options.js';
-import { validateHfPriceRules, type HfPriceRule } from './stats/pricing.js';
+import { validateHfPriceRules, type HfPriceRule } from './stats/pricing/price-rules.js';
 import {
   HfStatsLogSettings,
   resolveHfStatsLogOptions,

@@ -31,7 +31,7 @@ export { createHfStatsFetch, type HfStatsFetchOptions } from './fetch/hf-stats-f
 export type { HfComputeTimeUnit } from './fetch/compute-headers.js';
 export { HfBudgetExceededError, type HfBudgetExceededBody, type HfBudgetLimit } from './hf-stats.exceptions.js';
 export type { HfBudgetOptions } from './stats/budget.js';
-export type { HfPriceRule } from './stats/pricing.js';
+export type { HfPriceRule } from './stats/pricing/price-rules.js';
 export type { HfMetricsOptions, HfPrometheusOptions, HfPrometheusRegistry } from './metrics/metrics.options.js';
 export { HF_STATS_SUMMARY_INTERVAL_MS, HF_STATS_SUMMARY_JOB } from './hf-stats.scheduler.js';
 export { HfStatsLogSettings, type HfStatsLogFormat, type HfStatsLogOptions } from './logging/hf-stats-log.options.js';

@@ -1,3 +1,4 @@
+import { decoratorNotOnMethod } from '../hf-stats.messages.js';
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
 import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
@@ -50,7 +51,7 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
   return (target, propertyKey, descriptor) => {
     const original = descriptor.value as unknown;
     if (typeof original !== 'function') {
-      throw new TypeError(`@TrackHFCall() applies to methods; "${String(propertyKey)}" is not one.`);
+      throw decoratorNotOnMethod(propertyKey);
     }
     const method = original as AnyMethod;
     // A budget refusal reaches the caller of a method that returns a promise as a rejection, as the

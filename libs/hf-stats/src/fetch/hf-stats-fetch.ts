@@ -1,3 +1,4 @@
+import { invalidFetchArgument } from '../hf-stats.messages.js';
 import { latestService } from '../decorators/call-site-registry.js';
 import type { HfStatsService } from '../hf-stats.service.js';
 import { callContext } from '../stats/call-context.js';
@@ -32,17 +33,15 @@ export function createHfStatsFetch(
   options: HfStatsFetchOptions = {},
 ): typeof fetch {
   if (typeof baseFetch !== 'function') {
-    throw new TypeError('nestjs-hf-stats: createHfStatsFetch: "baseFetch" must be a fetch function.');
+    throw invalidFetchArgument('baseFetch');
   }
   const unit = options.computeTimeUnit ?? 'auto';
   if (unit !== 'auto' && unit !== 's' && unit !== 'ms') {
-    throw new TypeError(
-      `nestjs-hf-stats: createHfStatsFetch: invalid "computeTimeUnit": expected 'auto', 's' or 'ms'.`,
-    );
+    throw invalidFetchArgument('computeTimeUnit');
   }
   const stats = options.stats;
   if (stats !== undefined && (stats === null || typeof stats.recordUntrackedAttempt !== 'function')) {
-    throw new TypeError('nestjs-hf-stats: createHfStatsFetch: "stats" must be the HfStatsService of the app.');
+    throw invalidFetchArgument('stats');
   }
   const untracked = (): HfStatsService | undefined => stats ?? latestService();
   callContext.enabled = true;

@@ -109,6 +109,3 @@ export const DURATION_BUCKETS_SECONDS = [
 export const TOKEN_BUCKETS = [
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 ];
-
-/** Nano-dollars per dollar. */
-export const NANO_USD_PER_USD = 1e9;

@@ -1,6 +1,6 @@
 import { budgetReached, invalidOption } from '../hf-stats.messages.js';
 import { HfBudgetExceededError, type HfBudgetLimit } from '../hf-stats.exceptions.js';
-import type { HfPricing } from './pricing.js';
+import { NANO_USD_PER_USD, type HfPricing } from './pricing.js';
 import type { ScopeAccumulator } from './stats-accumulator.js';
 import { integerOption, objectOption, rejectUnknownKeys } from '../utils/option-checks.js';
 
@@ -87,8 +87,8 @@ export function reachedLimit(
   }
   if (budget.maxCostUsd !== undefined) {
     const costNanoUsd = stats.costNanoUsd + reserved.reservedCostNanoUsd;
-    if (costNanoUsd >= Math.round(budget.maxCostUsd * 1e9)) {
-      return { limit: 'maxCostUsd', limitValue: budget.maxCostUsd, usedValue: costNanoUsd / 1e9 };
+    if (costNanoUsd >= Math.round(budget.maxCostUsd * NANO_USD_PER_USD)) {
+      return { limit: 'maxCostUsd', limitValue: budget.maxCostUsd, usedValue: costNanoUsd / NANO_USD_PER_USD };
     }
   }
   return undefined;
@@ -113,9 +113,9 @@ export function reservedCostNanoUsd(pricing: HfPricing | undefined, call: HfCall
   }
   const { perCall = 0, perText = 0, perCharacter = 0 } = rule;
   const cost =
-    Math.round(perCall * 1e9) +
-    Math.round(call.textCount * perText * 1e9) +
-    (call.characterCount === undefined ? 0 : Math.round(call.characterCount * perCharacter * 1e9));
+    Math.round(perCall * NANO_USD_PER_USD) +
+    Math.round(call.textCount * perText * NANO_USD_PER_USD) +
+    (call.characterCount === undefined ? 0 : Math.round(call.characterCount * perCharacter * NANO_USD_PER_USD));
   return Number.isSafeInteger(cost) && cost > 0 ? cost : 0;
 }
 

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { redisUnreachable, redisReachable } from '../hf-stats.messages.js';
+import { importOptionalPeer } from '../utils/optional-peer.js';
 import type { HfSessionEndHandler, HfStatsStore } from './hf-stats-store.js';
 import {
   pageSessions,
@@ -463,14 +464,11 @@ export async function createHfRedisStore(
   if (settings.client !== undefined) {
     return new HfRedisStore(settings.client, settings, limits, false);
   }
-  let RedisClass: typeof Redis;
-  try {
-    ({ Redis: RedisClass } = await import('ioredis'));
-  } catch (error) {
-    throw new Error("nestjs-hf-stats: store.type 'redis' needs the package ioredis: npm install ioredis", {
-      cause: error,
-    });
-  }
+  const { Redis: RedisClass } = await importOptionalPeer<{ Redis: typeof Redis }>(
+    'ioredis',
+    'store',
+    "use store: { type: 'memory' }",
+  );
   const client = new RedisClass(settings.url as string, {
     // Fail fast while Redis is away: the buffer keeps the figures and the next flush retries.
     enableOfflineQueue: false,
