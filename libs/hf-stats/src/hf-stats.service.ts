@@ -45,6 +45,7 @@ import { ScopeAccumulator } from './stats/stats-accumulator.js';
 import { latestService } from './decorators/call-site-registry.js';
 import { HfMemoryStore } from './stores/hf-memory-store.js';
 import { HfStatsStore } from './stores/hf-stats-store.js';
+import { isPromiseLike } from './utils/is-promise-like.js';
 
 /** Options of {@link HfStatsService.runInSession}. */
 export interface HfRunInSessionOptions {
@@ -596,12 +597,4 @@ export class HfStatsService
   private allowedSessionIdDescription(): string {
     return `a string of 1 to ${this.options.sessionIdMaxLength} characters matching ${String(this.options.sessionIdPattern)}`;
   }
-}
-
-function isPromiseLike<T>(value: T): value is T & PromiseLike<Awaited<T>> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

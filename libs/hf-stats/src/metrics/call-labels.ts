@@ -1,8 +1,5 @@
-import { BoundedDimensionMap, OTHER } from '../stats/bounded-dimension-map.js';
+import { BoundedDimensionMap } from '../stats/bounded-dimension-map.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
-
-/** The value a label takes for the values past its bound. */
-export const OTHER_LABEL = OTHER;
 
 /** `gen_ai.provider.name` of every call. */
 export const GEN_AI_PROVIDER = 'huggingface';
