@@ -272,3 +272,6 @@ export function pricingNotArray(value: unknown): TypeError {
       `[{ model: '*', perCall: 0.0001 }], got ${describe(value, PRICE_VALUE_LENGTH)}.`,
   );
 }
+
+/** `GET <path>/sessions/:id` for a session the store doesn't hold; the id, which the client sent, is not repeated. */
+export const UNKNOWN_SESSION = 'Unknown session';
