@@ -1,6 +1,6 @@
 import { budgetReached, invalidOption } from '../hf-stats.messages.js';
 import { HfBudgetExceededError, type HfBudgetLimit } from '../hf-stats.exceptions.js';
-import { NANO_USD_PER_USD, type HfPricing } from './pricing.js';
+import { nanoUsdOf, NANO_USD_PER_USD, type HfPricing } from './pricing.js';
 import type { ScopeAccumulator } from './stats-accumulator.js';
 import { integerOption, objectOption, rejectUnknownKeys } from '../utils/option-checks.js';
 
@@ -113,9 +113,9 @@ export function reservedCostNanoUsd(pricing: HfPricing | undefined, call: HfCall
   }
   const { perCall = 0, perText = 0, perCharacter = 0 } = rule;
   const cost =
-    Math.round(perCall * NANO_USD_PER_USD) +
-    Math.round(call.textCount * perText * NANO_USD_PER_USD) +
-    (call.characterCount === undefined ? 0 : Math.round(call.characterCount * perCharacter * NANO_USD_PER_USD));
+    nanoUsdOf(1, perCall) +
+    nanoUsdOf(call.textCount, perText) +
+    (call.characterCount === undefined ? 0 : nanoUsdOf(call.characterCount, perCharacter));
   return Number.isSafeInteger(cost) && cost > 0 ? cost : 0;
 }
 

@@ -35,12 +35,17 @@ interface CompiledRule {
   readonly rule: HfPriceRule;
 }
 
+/** `units` at `priceUsd` each, in integer nano-dollars: the one rounding of every part of a price. */
+export function nanoUsdOf(units: number, priceUsd: number): number {
+  return Math.round(units * priceUsd * NANO_USD_PER_USD);
+}
+
 /** One part of the cost; NaN for an unmeasured unit, which leaves the whole call unpriced (never a silent $0). */
 function part(units: number | undefined, priceUsd: number): number {
   if (units === undefined || !(units >= 0) || units === Number.POSITIVE_INFINITY) {
     return Number.NaN;
   }
-  return Math.round(units * priceUsd * NANO_USD_PER_USD);
+  return nanoUsdOf(units, priceUsd);
 }
 
 /**
