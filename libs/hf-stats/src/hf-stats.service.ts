@@ -71,7 +71,8 @@ export class HfStatsService
    * `decorators/call-site-registry.ts`), or undefined when none is. @internal
    */
   static get current(): HfStatsService | undefined {
-    return latestService();
+    // Only HfStatsService instances register there (HfStatsExplorer); the registry types them by their role.
+    return latestService() as HfStatsService | undefined;
   }
 
   private readonly logger = new Logger('HfStats');

@@ -17,7 +17,8 @@ export { HfStatsInterceptor } from './hf-stats.interceptor.js';
 export { HfStatsControllerBase } from './hf-stats.controller.js';
 export { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js';
 export type { HfTimeline, HfTimelinePoint } from './dashboard/timeline.interfaces.js';
-export { TrackHFCall, type TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
+export { TrackHFCall } from './decorators/track-hf-call.decorator.js';
+export type { TrackHFCallOptions } from './decorators/track-hf-call.options.js';
 export type {
   HfCallInput,
   HfModelStats,

@@ -2,6 +2,7 @@ import { invalidFetchArgument } from '../hf-stats.messages.js';
 import { latestService } from '../decorators/call-site-registry.js';
 import type { HfStatsService } from '../hf-stats.service.js';
 import { callContext } from '../stats/call-context.js';
+import type { HfCallRecorder } from '../stats/pending-call.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
 
 /** Options of {@link createHfStatsFetch}. */
@@ -43,7 +44,7 @@ export function createHfStatsFetch(
   if (stats !== undefined && (stats === null || typeof stats.recordUntrackedAttempt !== 'function')) {
     throw invalidFetchArgument('stats');
   }
-  const untracked = (): HfStatsService | undefined => stats ?? latestService();
+  const untracked = (): HfCallRecorder | undefined => stats ?? latestService();
   callContext.enabled = true;
   return async function hfStatsFetch(
     input: Parameters<typeof fetch>[0],
@@ -69,7 +70,7 @@ export function createHfStatsFetch(
 }
 
 /** Statistics never change the outcome of the request they observe. */
-function observe(service: () => HfStatsService | undefined, step: () => void): void {
+function observe(service: () => HfCallRecorder | undefined, step: () => void): void {
   try {
     step();
   } catch (error) {
