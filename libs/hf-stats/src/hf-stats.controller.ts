@@ -9,6 +9,7 @@ import {
   type CanActivate,
   type Type,
 } from '@nestjs/common';
+import { UNKNOWN_SESSION } from './hf-stats.messages.js';
 import { HfStatsService } from './hf-stats.service.js';
 import type { HfSessionPageQuery } from './sessions/session-page.js';
 import { isSessionQueryProblem, sessionQueryOf } from './sessions/session-query.js';
@@ -34,7 +35,7 @@ export class HfStatsControllerBase {
     const session = this.stats.getSessionStats(sessionId);
     if (session === undefined) {
       // The id is not echoed: it is user input.
-      throw new NotFoundException('Unknown session');
+      throw new NotFoundException(UNKNOWN_SESSION);
     }
     return session;
   }

@@ -1,4 +1,4 @@
-/** DI token of the resolved `HfStatsOptions`. Internal: users configure through `forRoot`/`forRootAsync`. */
+/** DI token of the resolved `HfStatsSettings`. Internal: users configure through `forRoot`/`forRootAsync`. */
 export const HF_STATS_OPTIONS = Symbol('HF_STATS_OPTIONS');
 
 /** Key of the current session id in the nestjs-cls store. A symbol, so it can't clash with the app's keys. */

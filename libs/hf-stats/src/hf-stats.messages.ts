@@ -1,10 +1,14 @@
 /** Error-message factories in one place, so every message names the option, the value and what is allowed. */
 
-function describe(value: unknown): string {
+/** An option's value in a message: strings bounded to `maxLength`, objects and functions by kind only. */
+function describe(value: unknown, maxLength = 40): string {
   if (typeof value === 'string') {
     // A URL's credentials (a wrong store.url, say) stay out of the logs.
     const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
-    return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown);
+    return JSON.stringify(shown.length > maxLength ? `${shown.slice(0, maxLength)}…` : shown);
+  }
+  if (typeof value === 'bigint') {
+    return `${value}n`;
   }
   if (typeof value === 'function') {
     return 'a function';
@@ -201,3 +205,93 @@ export function redisFlushFailure(error: unknown): string {
   const name = error instanceof Error ? error.name : typeof error;
   return `nestjs-hf-stats: a flush to Redis failed (${name}); the figures stay buffered and the next flush retries.`;
 }
+
+/** An option needs an optional peer dependency that is not installed; `instead` is the other way out. */
+export function missingPeer(
+  option: string,
+  packageName: string,
+  cause: unknown,
+  instead = `turn "${option}" off`,
+): Error {
+  return new Error(
+    `nestjs-hf-stats: option "${option}" needs the package "${packageName}", which is not installed. ` +
+      `Run \`npm install ${packageName}\`, or ${instead}.`,
+    { cause },
+  );
+}
+
+/** What is wrong with `GET <path>/timeline?minutes=`; the value is not repeated. */
+export function timelineMinutesProblem(max: number): string {
+  return `minutes must be an integer from 1 to ${max} (the timelineMinutes option)`;
+}
+
+/** `@TrackHFCall()` applied to something other than a method: at class definition. */
+export function decoratorNotOnMethod(propertyKey: string | symbol): TypeError {
+  return new TypeError(`@TrackHFCall() applies to methods; "${String(propertyKey)}" is not one.`);
+}
+
+/** An invalid argument of `createHfStatsFetch`. */
+export const FETCH_ARGUMENT_PROBLEMS = {
+  baseFetch: '"baseFetch" must be a fetch function',
+  computeTimeUnit: `invalid "computeTimeUnit": expected 'auto', 's' or 'ms'`,
+  stats: '"stats" must be the HfStatsService of the app',
+} as const;
+
+/** `createHfStatsFetch` called with an invalid argument, in the words of {@link FETCH_ARGUMENT_PROBLEMS}. */
+export function invalidFetchArgument(problem: keyof typeof FETCH_ARGUMENT_PROBLEMS): TypeError {
+  return new TypeError(`nestjs-hf-stats: createHfStatsFetch: ${FETCH_ARGUMENT_PROBLEMS[problem]}.`);
+}
+
+/** An invalid bucket handed to `LatencyHistogram.fromBuckets` (a store's stored figures). */
+export function invalidHistogramBucket(position: number, bucket: unknown, allowed: string): RangeError {
+  const shown = Array.isArray(bucket) ? `[${bucket.map(String).join(', ')}]` : String(bucket);
+  return new RangeError(
+    `nestjs-hf-stats: LatencyHistogram.fromBuckets: invalid bucket [${position}]: got ${shown}, expected ${allowed}.`,
+  );
+}
+
+/** A percentile asked of `LatencyHistogram.percentile` outside [0, 100]. */
+export function invalidPercentile(p: number): RangeError {
+  return new RangeError(
+    `nestjs-hf-stats: LatencyHistogram.percentile: invalid "p": got ${String(p)}, expected a number in [0, 100].`,
+  );
+}
+
+/** Price rules' values are shown longer than other options': a model glob is often longer than 40 characters. */
+const PRICE_VALUE_LENGTH = 60;
+
+/** What is wrong with a price rule of the `pricing` option; each names the value it got. */
+export const PRICE_RULE_PROBLEMS = {
+  notObject: (rule: unknown) =>
+    `each rule must be an object such as { model: 'org/*', perCall: 0.0001 }, got ${describe(rule, PRICE_VALUE_LENGTH)}`,
+  model: (model: unknown) =>
+    `"model" must be a non-empty string (an exact model name, or a glob with * and ?), got ${describe(model, PRICE_VALUE_LENGTH)}`,
+  unknownField: (field: string, value: unknown, known: readonly string[]) =>
+    `unknown field "${field}" (value ${describe(value, PRICE_VALUE_LENGTH)}); allowed fields are ${known.join(', ')}`,
+  price: (field: string, price: unknown) =>
+    `"${field}" must be a finite number >= 0, got ${describe(price, PRICE_VALUE_LENGTH)}`,
+  noPrice: (priceFields: readonly string[]) =>
+    `a rule needs at least one price field in US dollars (${priceFields.join(', ')}), got none`,
+  fallback: (value: unknown) =>
+    `"computeFallbackToWallTime" must be true or false, got ${describe(value, PRICE_VALUE_LENGTH)}`,
+  validFrom: (value: unknown) =>
+    `"validFrom" must be an ISO 8601 date or date-time such as "2026-07-01" or "2026-07-01T00:00:00Z", ` +
+    `got ${describe(value, PRICE_VALUE_LENGTH)}`,
+} as const;
+
+/** An invalid rule of the `pricing` option, named by its index and model, in the words of {@link PRICE_RULE_PROBLEMS}. */
+export function invalidPriceRule(position: number, model: string | undefined, problem: string): TypeError {
+  const rule = model === undefined ? '' : ` (model ${describe(model, PRICE_VALUE_LENGTH)})`;
+  return new TypeError(`nestjs-hf-stats: invalid option "pricing[${position}]"${rule}: ${problem}.`);
+}
+
+/** The `pricing` option is not an array. */
+export function pricingNotArray(value: unknown): TypeError {
+  return new TypeError(
+    'nestjs-hf-stats: invalid option "pricing": must be an array of price rules such as ' +
+      `[{ model: '*', perCall: 0.0001 }], got ${describe(value, PRICE_VALUE_LENGTH)}.`,
+  );
+}
+
+/** `GET <path>/sessions/:id` for a session the store doesn't hold; the id, which the client sent, is not repeated. */
+export const UNKNOWN_SESSION = 'Unknown session';

@@ -7,7 +7,7 @@ import { HfStatsExplorer } from './hf-stats.explorer.js';
 import { HF_STATS_OPTIONS } from './hf-stats.internal-constants.js';
 import { asyncStaticOption, unguardedRoutes } from './hf-stats.messages.js';
 import {
-  HfStatsOptions,
+  HfStatsSettings,
   resolveHfStatsOptions,
   type HfStatsModuleAsyncOptions,
   type HfStatsModuleOptions,
@@ -30,7 +30,7 @@ import { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js
 @Module({})
 export class HfStatsModule implements OnModuleInit {
   // Optional: a bare `imports: [HfStatsModule]` (without forRoot) provides nothing, as before.
-  constructor(@Optional() @Inject(HF_STATS_OPTIONS) private readonly options?: HfStatsOptions) {}
+  constructor(@Optional() @Inject(HF_STATS_OPTIONS) private readonly options?: HfStatsSettings) {}
 
   /** In production, warns once when the module's routes have no guards and are not declared public. */
   onModuleInit(): void {

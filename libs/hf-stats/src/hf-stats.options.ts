@@ -9,29 +9,26 @@ import type {
 import { invalidOption } from './hf-stats.messages.js';
 import { validateBudget, type HfBudgetOptions } from './stats/budget.js';
 import {
+  HfMemoryStoreSettings,
   resolveHfStatsStoreOptions,
   type HfStatsStoreOptions,
   type HfStatsStoreSettings,
 } from './stores/hf-stats-store.options.js';
-import {
-  resolveBooleanOption,
-  resolveHfMetricsOptions,
-  type HfMetricsOptions,
-  type HfMetricsSettings,
-} from './metrics/metrics.options.js';
-import { validateHfPriceRules, type HfPriceRule } from './stats/pricing.js';
+import { HfMetricsSettings, resolveHfMetricsOptions, type HfMetricsOptions } from './metrics/metrics.options.js';
+import { validateHfPriceRules, type HfPriceRule } from './stats/pricing/price-rules.js';
 import {
   HfStatsLogSettings,
   resolveHfStatsLogOptions,
   type HfStatsLogOptions,
 } from './logging/hf-stats-log.options.js';
+import { booleanOption, integerOption, mergeOntoDefaults, positiveInteger, urlPath } from './utils/option-checks.js';
 
 /** Reads the session id of a request; return `undefined` when the request has none. */
 export type HfSessionIdResolver = (context: ExecutionContext) => string | undefined;
 
 /**
  * Options of `HfStatsModule.forRoot()`. Every field is optional; the defaults are those of
- * {@link HfStatsOptions}.
+ * {@link HfStatsSettings}.
  */
 export interface HfStatsModuleOptions {
   /** Request header that carries the session id. Default `'x-session-id'`. */
@@ -106,8 +103,8 @@ export interface HfStatsModuleAsyncOptions extends Pick<ModuleMetadata, 'imports
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
 }
 
-/** The options in force: user options merged once onto these defaults. */
-export class HfStatsOptions {
+/** The settings in force: user options merged once onto these defaults. */
+export class HfStatsSettings {
   sessionHeader = 'x-session-id';
   resolveSessionId: HfSessionIdResolver | undefined = undefined;
   sessionIdMaxLength = 128;
@@ -125,35 +122,30 @@ export class HfStatsOptions {
   sessionEndTimeoutMs = 60_000;
   shutdownTimeoutMs = 10_000;
   maxModels = 50;
-  store: HfStatsStoreSettings = { type: 'memory' };
-  metrics: HfMetricsSettings = { prometheus: false, openTelemetry: false };
+  store: HfStatsStoreSettings = new HfMemoryStoreSettings();
+  metrics: HfMetricsSettings = new HfMetricsSettings();
   tracing = false;
   serverTiming = true;
   timelineMinutes = 60;
 }
 
-const KNOWN_OPTIONS = new Set<string>(Object.keys(new HfStatsOptions()));
+/**
+ * @deprecated Renamed {@link HfStatsSettings} (the settings in force; `HfStatsModuleOptions` is what users
+ * write). This alias will be removed in the next major version.
+ */
+export const HfStatsOptions = HfStatsSettings;
+/** @deprecated Renamed {@link HfStatsSettings}. */
+export type HfStatsOptions = HfStatsSettings;
 
-function isPositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
+const ONE_WEEK = 'an integer from 1 to 10080 (one week)';
+const KNOWN_OPTIONS = `one of the known options (${Object.keys(new HfStatsSettings()).join(', ')})`;
 
 /** Merges user options onto the defaults, or throws an error naming the first invalid option. */
-export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfStatsOptions {
+export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfStatsSettings {
   if (options === null || typeof options !== 'object') {
     throw invalidOption('options', options, 'an object');
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw invalidOption(
-        key,
-        (options as Record<string, unknown>)[key],
-        `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`,
-      );
-    }
-  }
-  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const resolved: HfStatsOptions = Object.assign(new HfStatsOptions(), defined);
+  const resolved = mergeOntoDefaults(new HfStatsSettings(), options as Record<string, unknown>, '', KNOWN_OPTIONS);
 
   if (typeof resolved.sessionHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(resolved.sessionHeader)) {
     throw invalidOption('sessionHeader', resolved.sessionHeader, 'a non-empty HTTP header name');
@@ -162,9 +154,7 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
   if (resolved.resolveSessionId !== undefined && typeof resolved.resolveSessionId !== 'function') {
     throw invalidOption('resolveSessionId', resolved.resolveSessionId, 'a function (context) => string | undefined');
   }
-  if (!isPositiveInteger(resolved.sessionIdMaxLength)) {
-    throw invalidOption('sessionIdMaxLength', resolved.sessionIdMaxLength, 'a positive integer');
-  }
+  positiveInteger('sessionIdMaxLength', resolved.sessionIdMaxLength);
   if (
     !(resolved.sessionIdPattern instanceof RegExp) ||
     resolved.sessionIdPattern.global ||
@@ -172,25 +162,15 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
   ) {
     throw invalidOption('sessionIdPattern', resolved.sessionIdPattern, 'a RegExp without the g or y flag');
   }
-  if (!(Number.isSafeInteger(resolved.sessionIdleTimeoutMs) && resolved.sessionIdleTimeoutMs >= 0)) {
-    throw invalidOption(
-      'sessionIdleTimeoutMs',
-      resolved.sessionIdleTimeoutMs,
-      'an integer number of milliseconds >= 0 (0 disables the idle timeout)',
-    );
-  }
-  if (!isPositiveInteger(resolved.maxSessions)) {
-    throw invalidOption('maxSessions', resolved.maxSessions, 'a positive integer');
-  }
-  if (typeof resolved.controller !== 'boolean') {
-    throw invalidOption('controller', resolved.controller, 'true or false');
-  }
-  if (
-    typeof resolved.path !== 'string' ||
-    !/^\/?[A-Za-z0-9_~-][A-Za-z0-9._~-]*(\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*\/?$/.test(resolved.path)
-  ) {
-    throw invalidOption('path', resolved.path, "a URL path such as 'hf-stats' or 'internal/hf-stats'");
-  }
+  integerOption(
+    'sessionIdleTimeoutMs',
+    resolved.sessionIdleTimeoutMs,
+    0,
+    'an integer number of milliseconds >= 0 (0 disables the idle timeout)',
+  );
+  positiveInteger('maxSessions', resolved.maxSessions);
+  booleanOption('controller', resolved.controller);
+  urlPath('path', resolved.path, "'hf-stats' or 'internal/hf-stats'");
   if (
     !Array.isArray(resolved.guards) ||
     resolved.guards.some(
@@ -201,28 +181,20 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
   ) {
     throw invalidOption('guards', resolved.guards, 'an array of guard classes or guard instances');
   }
-  if (typeof resolved.publicRoutes !== 'boolean') {
-    throw invalidOption('publicRoutes', resolved.publicRoutes, 'true or false');
-  }
-  if (typeof resolved.globalInterceptor !== 'boolean') {
-    throw invalidOption('globalInterceptor', resolved.globalInterceptor, 'true or false');
-  }
+  booleanOption('publicRoutes', resolved.publicRoutes);
+  booleanOption('globalInterceptor', resolved.globalInterceptor);
   resolved.log = resolveHfStatsLogOptions(options.log);
   resolved.pricing = validateHfPriceRules(resolved.pricing);
   resolved.budget = validateBudget(resolved.budget);
   for (const option of ['sessionEndTimeoutMs', 'shutdownTimeoutMs'] as const) {
-    if (!(Number.isSafeInteger(resolved[option]) && resolved[option] >= 0)) {
-      throw invalidOption(option, resolved[option], 'an integer number of milliseconds >= 0 (0: no wait)');
-    }
+    integerOption(option, resolved[option], 0, 'an integer number of milliseconds >= 0 (0: no wait)');
   }
-  if (!isPositiveInteger(resolved.maxModels)) {
-    throw invalidOption('maxModels', resolved.maxModels, 'a positive integer');
-  }
+  positiveInteger('maxModels', resolved.maxModels);
   resolved.metrics = resolveHfMetricsOptions(options.metrics, resolved.path);
-  resolved.tracing = resolveBooleanOption('tracing', options.tracing, false);
-  resolved.serverTiming = resolveBooleanOption('serverTiming', options.serverTiming, true);
-  if (!isPositiveInteger(resolved.timelineMinutes) || resolved.timelineMinutes > 10_080) {
-    throw invalidOption('timelineMinutes', resolved.timelineMinutes, 'an integer from 1 to 10080 (one week)');
+  booleanOption('tracing', resolved.tracing);
+  booleanOption('serverTiming', resolved.serverTiming);
+  if (integerOption('timelineMinutes', resolved.timelineMinutes, 1, ONE_WEEK) > 10_080) {
+    throw invalidOption('timelineMinutes', resolved.timelineMinutes, ONE_WEEK);
   }
   resolved.store = resolveHfStatsStoreOptions(options.store);
   return resolved;

@@ -15,7 +15,7 @@ import {
   SESSION_OVERFLOW_WARNING,
   STATS_FAILURE_WARNING,
 } from './hf-stats.messages.js';
-import { HfStatsOptions } from './hf-stats.options.js';
+import { HfStatsSettings } from './hf-stats.options.js';
 import { isValidSessionId } from './sessions/session-id.js';
 import { CallHold, SessionLifecycle } from './sessions/session-lifecycle.js';
 import { SessionRegistry } from './sessions/session-registry.js';
@@ -45,6 +45,7 @@ import { ScopeAccumulator } from './stats/stats-accumulator.js';
 import { latestService } from './decorators/call-site-registry.js';
 import { HfMemoryStore } from './stores/hf-memory-store.js';
 import { HfStatsStore } from './stores/hf-stats-store.js';
+import { isPromiseLike } from './utils/is-promise-like.js';
 
 /** Options of {@link HfStatsService.runInSession}. */
 export interface HfRunInSessionOptions {
@@ -70,7 +71,8 @@ export class HfStatsService
    * `decorators/call-site-registry.ts`), or undefined when none is. @internal
    */
   static get current(): HfStatsService | undefined {
-    return latestService();
+    // Only HfStatsService instances register there (HfStatsExplorer); the registry types them by their role.
+    return latestService() as HfStatsService | undefined;
   }
 
   private readonly logger = new Logger('HfStats');
@@ -93,7 +95,7 @@ export class HfStatsService
 
   constructor(
     /** The options in force. @internal */
-    @Inject(HF_STATS_OPTIONS) readonly options: HfStatsOptions,
+    @Inject(HF_STATS_OPTIONS) readonly options: HfStatsSettings,
     private readonly cls: ClsService,
     @Optional() @Inject(HfStatsStore) store?: HfStatsStore,
   ) {
@@ -608,12 +610,4 @@ export class HfStatsService
   private allowedSessionIdDescription(): string {
     return `a string of 1 to ${this.options.sessionIdMaxLength} characters matching ${String(this.options.sessionIdPattern)}`;
   }
-}
-
-function isPromiseLike<T>(value: T): value is T & PromiseLike<Awaited<T>> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

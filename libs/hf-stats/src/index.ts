@@ -1,5 +1,6 @@
 export { HfStatsModule } from './hf-stats.module.js';
 export {
+  HfStatsSettings,
   HfStatsOptions,
   type HfSessionIdResolver,
   type HfStatsModuleAsyncOptions,
@@ -16,7 +17,8 @@ export { HfStatsInterceptor } from './hf-stats.interceptor.js';
 export { HfStatsControllerBase } from './hf-stats.controller.js';
 export { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js';
 export type { HfTimeline, HfTimelinePoint } from './dashboard/timeline.interfaces.js';
-export { TrackHFCall, type TrackHFCallOptions } from './decorators/track-hf-call.decorator.js';
+export { TrackHFCall } from './decorators/track-hf-call.decorator.js';
+export type { TrackHFCallOptions } from './decorators/track-hf-call.options.js';
 export type {
   HfCallInput,
   HfModelStats,
@@ -30,7 +32,7 @@ export { createHfStatsFetch, type HfStatsFetchOptions } from './fetch/hf-stats-f
 export type { HfComputeTimeUnit } from './fetch/compute-headers.js';
 export { HfBudgetExceededError, type HfBudgetExceededBody, type HfBudgetLimit } from './hf-stats.exceptions.js';
 export type { HfBudgetOptions } from './stats/budget.js';
-export type { HfPriceRule } from './stats/pricing.js';
+export type { HfPriceRule } from './stats/pricing/price-rules.js';
 export type { HfMetricsOptions, HfPrometheusOptions, HfPrometheusRegistry } from './metrics/metrics.options.js';
 export { HF_STATS_SUMMARY_INTERVAL_MS, HF_STATS_SUMMARY_JOB } from './hf-stats.scheduler.js';
 export { HfStatsLogSettings, type HfStatsLogFormat, type HfStatsLogOptions } from './logging/hf-stats-log.options.js';

@@ -14,7 +14,7 @@ import { dashboardAssets, dashboardPage } from './dashboard-assets.js';
 import type { DashboardPageConfig } from './dashboard.interfaces.js';
 import { HfStatsTimelineService } from './hf-stats-timeline.service.js';
 import type { HfTimeline } from './timeline.interfaces.js';
-import { timelineModelsProblem } from '../hf-stats.messages.js';
+import { timelineMinutesProblem, timelineModelsProblem } from '../hf-stats.messages.js';
 
 /** Minutes the charts show, when `timelineMinutes` allows. */
 const DASHBOARD_TIMELINE_MINUTES = 60;
@@ -82,7 +82,7 @@ export class HfStatsDashboardControllerBase {
     const minuteCount = integerParameter(minutes, 1, maxMinutes);
     if (minuteCount === null) {
       // The value is not echoed: it is user input.
-      throw new BadRequestException(`minutes must be an integer from 1 to ${maxMinutes} (the timelineMinutes option)`);
+      throw new BadRequestException(timelineMinutesProblem(maxMinutes));
     }
     const maxModels = this.timeline.maxModelSeries;
     const modelCount = integerParameter(models, 0, maxModels);

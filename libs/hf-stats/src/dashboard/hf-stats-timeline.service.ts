@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HF_STATS_OPTIONS } from '../hf-stats.internal-constants.js';
-import { HfStatsOptions } from '../hf-stats.options.js';
+import { HfStatsSettings } from '../hf-stats.options.js';
 import { HfStatsService } from '../hf-stats.service.js';
 import type { HfTimeline } from './timeline.interfaces.js';
 import { TimelineRing } from './timeline-ring.js';
@@ -22,7 +22,7 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
   private removeListener: (() => void) | undefined;
 
   constructor(
-    @Inject(HF_STATS_OPTIONS) options: HfStatsOptions,
+    @Inject(HF_STATS_OPTIONS) options: HfStatsSettings,
     private readonly stats: HfStatsService,
   ) {
     this.ring = new TimelineRing(options.timelineMinutes, options.maxModels);

@@ -1,16 +1,13 @@
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import { LatencyHistogram } from '../stats/latency-histogram.js';
 import { nanoUsdToUsd } from '../stats/pricing.js';
+import { roundMs } from '../stats/round-ms.js';
 import { BoundedDimensionMap } from '../stats/bounded-dimension-map.js';
 import { UNKNOWN_MODEL } from '../stats/stats-accumulator.js';
 import type { HfTimeline, HfTimelinePoint } from './timeline.interfaces.js';
 
 /** One minute of the timeline. */
 export const TIMELINE_BUCKET_MS = 60_000;
-
-function roundMs(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
 
 /** The figures of one minute, for one scope (global or one model). */
 class MinuteFigures {

@@ -1,4 +1,4 @@
-import type { HfStatsService } from '../hf-stats.service.js';
+import type { HfCallRecorder } from '../stats/pending-call.js';
 
 /**
  * Which `HfStatsService` a call site reaches. Decorators and the tracked fetch have no DI, and one
@@ -6,9 +6,9 @@ import type { HfStatsService } from '../hf-stats.service.js';
  * an app is bound to that app's service when the app starts (see `HfStatsExplorer`); any other
  * caller reaches the most recent app still running.
  */
-const running: HfStatsService[] = [];
-const bound = new WeakMap<object, HfStatsService>();
-const boundBy = new Map<HfStatsService, object[]>();
+const running: HfCallRecorder[] = [];
+const bound = new WeakMap<object, HfCallRecorder>();
+const boundBy = new Map<HfCallRecorder, object[]>();
 const decorated = new WeakSet<object>();
 
 /** Called by `@TrackHFCall` with the class prototype (or constructor, for a static method) it decorates. */
@@ -28,14 +28,14 @@ export function hasDecoratedMethods(instance: object): boolean {
 }
 
 /** Marks `service` as running: it becomes the fallback of callers that no app made. */
-export function serviceStarted(service: HfStatsService): void {
+export function serviceStarted(service: HfCallRecorder): void {
   if (!running.includes(service)) {
     running.push(service);
   }
 }
 
 /** Forgets `service` and the instances bound to it; another app's service is never touched. */
-export function serviceStopped(service: HfStatsService): void {
+export function serviceStopped(service: HfCallRecorder): void {
   const index = running.indexOf(service);
   if (index !== -1) {
     running.splice(index, 1);
@@ -49,7 +49,7 @@ export function serviceStopped(service: HfStatsService): void {
 }
 
 /** Routes the decorated calls of an instance made by an app to that app's service. */
-export function bindInstance(instance: object, service: HfStatsService): void {
+export function bindInstance(instance: object, service: HfCallRecorder): void {
   bound.set(instance, service);
   let instances = boundBy.get(service);
   if (instances === undefined) {
@@ -60,12 +60,12 @@ export function bindInstance(instance: object, service: HfStatsService): void {
 }
 
 /** The most recent service still running, or undefined when none is. */
-export function latestService(): HfStatsService | undefined {
+export function latestService(): HfCallRecorder | undefined {
   return running.at(-1);
 }
 
 /** The service of the app that made `target` (a method's `this`), else the most recent one running. */
-export function serviceFor(target: unknown): HfStatsService | undefined {
+export function serviceFor(target: unknown): HfCallRecorder | undefined {
   if (target !== null && (typeof target === 'object' || typeof target === 'function')) {
     const service = bound.get(target);
     if (service !== undefined) {

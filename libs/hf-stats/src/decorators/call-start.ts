@@ -1,8 +1,7 @@
-import type { HfStatsService } from '../hf-stats.service.js';
 import { defaultCharacterCount, defaultModel, defaultTextCount } from '../stats/call-arguments.js';
 import { boundedNameOf } from '../stats/call-names.js';
-import type { HfCallStart } from '../stats/pending-call.js';
-import type { TrackHFCallOptions } from './track-hf-call.decorator.js';
+import type { HfCallRecorder, HfCallStart } from '../stats/pending-call.js';
+import type { TrackHFCallOptions } from './track-hf-call.options.js';
 
 /**
  * What a decorated call sends, read from its options and arguments. Each field is read on its own:
@@ -10,7 +9,7 @@ import type { TrackHFCallOptions } from './track-hf-call.decorator.js';
  * still recorded with the rest. Undefined only when not even the session can be read.
  */
 export function readCallStart(
-  service: HfStatsService,
+  service: HfCallRecorder,
   spec: TrackHFCallOptions,
   target: unknown,
   args: unknown[],
@@ -58,7 +57,7 @@ function modelOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): st
   return typeof model === 'string' ? model : undefined;
 }
 
-function textCountOf(service: HfStatsService, spec: TrackHFCallOptions, target: unknown, args: unknown[]): number {
+function textCountOf(service: HfCallRecorder, spec: TrackHFCallOptions, target: unknown, args: unknown[]): number {
   if (spec.texts === undefined) {
     return defaultTextCount(args);
   }
@@ -71,7 +70,7 @@ function textCountOf(service: HfStatsService, spec: TrackHFCallOptions, target: 
 }
 
 function characterCountOf(
-  service: HfStatsService,
+  service: HfCallRecorder,
   spec: TrackHFCallOptions,
   target: unknown,
   args: unknown[],

@@ -1,18 +1,7 @@
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
+import { isPromiseLike } from '../utils/is-promise-like.js';
 import { isTimedObservable, timeSubscriptions } from './time-subscriptions.js';
-
-type Thenable = {
-  then: (onFulfilled: (value: unknown) => unknown, onRejected: (reason: unknown) => unknown) => unknown;
-};
-
-function isThenable(value: unknown): value is Thenable {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as Thenable).then === 'function'
-  );
-}
 
 /**
  * An async iterable that is timed until its iteration ends. Node and web streams are left alone:
@@ -110,7 +99,7 @@ function observeValue(call: PendingCall, value: unknown, startCall: () => Pendin
  * The caller gets the same value or the same error.
  */
 export function observeCallResult(call: PendingCall, result: unknown, startCall: () => PendingCall): unknown {
-  if (isThenable(result)) {
+  if (isPromiseLike(result)) {
     return result.then(
       (value) => observeValue(call, value, startCall),
       (error: unknown) => {

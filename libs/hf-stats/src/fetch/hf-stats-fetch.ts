@@ -1,6 +1,8 @@
+import { invalidFetchArgument } from '../hf-stats.messages.js';
 import { latestService } from '../decorators/call-site-registry.js';
 import type { HfStatsService } from '../hf-stats.service.js';
 import { callContext } from '../stats/call-context.js';
+import type { HfCallRecorder } from '../stats/pending-call.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
 
 /** Options of {@link createHfStatsFetch}. */
@@ -32,19 +34,17 @@ export function createHfStatsFetch(
   options: HfStatsFetchOptions = {},
 ): typeof fetch {
   if (typeof baseFetch !== 'function') {
-    throw new TypeError('nestjs-hf-stats: createHfStatsFetch: "baseFetch" must be a fetch function.');
+    throw invalidFetchArgument('baseFetch');
   }
   const unit = options.computeTimeUnit ?? 'auto';
   if (unit !== 'auto' && unit !== 's' && unit !== 'ms') {
-    throw new TypeError(
-      `nestjs-hf-stats: createHfStatsFetch: invalid "computeTimeUnit": expected 'auto', 's' or 'ms'.`,
-    );
+    throw invalidFetchArgument('computeTimeUnit');
   }
   const stats = options.stats;
   if (stats !== undefined && (stats === null || typeof stats.recordUntrackedAttempt !== 'function')) {
-    throw new TypeError('nestjs-hf-stats: createHfStatsFetch: "stats" must be the HfStatsService of the app.');
+    throw invalidFetchArgument('stats');
   }
-  const untracked = (): HfStatsService | undefined => stats ?? latestService();
+  const untracked = (): HfCallRecorder | undefined => stats ?? latestService();
   callContext.enabled = true;
   return async function hfStatsFetch(
     input: Parameters<typeof fetch>[0],
@@ -70,7 +70,7 @@ export function createHfStatsFetch(
 }
 
 /** Statistics never change the outcome of the request they observe. */
-function observe(service: () => HfStatsService | undefined, step: () => void): void {
+function observe(service: () => HfCallRecorder | undefined, step: () => void): void {
   try {
     step();
   } catch (error) {

@@ -1,5 +1,12 @@
 import { basename } from 'node:path';
 import { invalidOption } from '../hf-stats.messages.js';
+import {
+  booleanOption,
+  integerOption,
+  mergeOntoDefaults,
+  objectOption,
+  positiveInteger,
+} from '../utils/option-checks.js';
 
 /** How each line of the statistics log is written: one JSON object, or `key=value` pairs. */
 export type HfStatsLogFormat = 'json' | 'text';
@@ -45,7 +52,7 @@ export class HfStatsLogSettings {
   maxPendingLines = 10_000;
 }
 
-const KNOWN_LOG_OPTIONS = new Set<string>(Object.keys(new HfStatsLogSettings()));
+const KNOWN_LOG_OPTIONS = `one of the known log options (${Object.keys(new HfStatsLogSettings()).join(', ')})`;
 
 /** Characters that winston-daily-rotate-file refuses in a file name (it refuses fewer in the directory). */
 // oxlint-disable-next-line no-control-regex
@@ -68,10 +75,6 @@ function isLogSize(value: unknown): boolean {
   return typeof value === 'string' && /^[1-9]\d*[kmg]$/i.test(value);
 }
 
-function isInteger(value: unknown, min: number): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
-}
-
 /**
  * Resolves the `log` option: `false` turns the log off; `undefined` and `true` give the defaults;
  * an object is merged onto them. Throws an error naming the first invalid field.
@@ -83,21 +86,8 @@ export function resolveHfStatsLogOptions(value: unknown): HfStatsLogSettings | f
   if (value === undefined || value === true) {
     return new HfStatsLogSettings();
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidOption('log', value, 'false, true or an object of log options');
-  }
-  const options = value as Record<string, unknown>;
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_LOG_OPTIONS.has(key)) {
-      throw invalidOption(
-        `log.${key}`,
-        options[key],
-        `one of the known log options (${[...KNOWN_LOG_OPTIONS].join(', ')})`,
-      );
-    }
-  }
-  const defined = Object.fromEntries(Object.entries(options).filter(([, field]) => field !== undefined));
-  const resolved: HfStatsLogSettings = Object.assign(new HfStatsLogSettings(), defined);
+  const options = objectOption('log', value, 'false, true or an object of log options');
+  const resolved = mergeOntoDefaults(new HfStatsLogSettings(), options, 'log.', KNOWN_LOG_OPTIONS);
 
   if (!isLogPath(resolved.path)) {
     throw invalidOption('log.path', resolved.path, "a file path such as 'logs/hf_api_stats.log'");
@@ -105,9 +95,7 @@ export function resolveHfStatsLogOptions(value: unknown): HfStatsLogSettings | f
   if (resolved.format !== 'json' && resolved.format !== 'text') {
     throw invalidOption('log.format', resolved.format, "'json' or 'text'");
   }
-  if (typeof resolved.perCall !== 'boolean') {
-    throw invalidOption('log.perCall', resolved.perCall, 'true or false');
-  }
+  booleanOption('log.perCall', resolved.perCall);
   if (!isLogSize(resolved.maxSize)) {
     throw invalidOption(
       'log.maxSize',
@@ -115,17 +103,9 @@ export function resolveHfStatsLogOptions(value: unknown): HfStatsLogSettings | f
       "a size such as '500k', '20m' or '1g', or a number of bytes >= 1024",
     );
   }
-  if (!isInteger(resolved.maxFiles, 1)) {
-    throw invalidOption('log.maxFiles', resolved.maxFiles, 'a positive integer');
-  }
-  if (!isInteger(resolved.maxSessionsPerSummary, 0)) {
-    throw invalidOption('log.maxSessionsPerSummary', resolved.maxSessionsPerSummary, 'an integer >= 0');
-  }
-  if (typeof resolved.mirrorToNestLogger !== 'boolean') {
-    throw invalidOption('log.mirrorToNestLogger', resolved.mirrorToNestLogger, 'true or false');
-  }
-  if (!isInteger(resolved.maxPendingLines, 1)) {
-    throw invalidOption('log.maxPendingLines', resolved.maxPendingLines, 'a positive integer');
-  }
+  positiveInteger('log.maxFiles', resolved.maxFiles);
+  integerOption('log.maxSessionsPerSummary', resolved.maxSessionsPerSummary, 0);
+  booleanOption('log.mirrorToNestLogger', resolved.mirrorToNestLogger);
+  positiveInteger('log.maxPendingLines', resolved.maxPendingLines);
   return resolved;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HF_STATS_OPTIONS } from '../hf-stats.internal-constants.js';
-import { HfStatsOptions } from '../hf-stats.options.js';
+import { HfStatsSettings } from '../hf-stats.options.js';
 import { HfStatsService } from '../hf-stats.service.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats } from '../stats/hf-stats.interfaces.js';
@@ -22,7 +22,7 @@ export class HfStatsLogService implements OnModuleInit, OnApplicationShutdown {
   private removeListener: (() => void) | undefined;
 
   constructor(
-    @Inject(HF_STATS_OPTIONS) options: HfStatsOptions,
+    @Inject(HF_STATS_OPTIONS) options: HfStatsSettings,
     private readonly stats: HfStatsService,
   ) {
     this.settings = options.log;

@@ -1,6 +1,7 @@
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { nanoUsdToUsd } from '../stats/pricing.js';
+import { roundMs } from '../stats/round-ms.js';
 import type { HfStatsLogFormat } from './hf-stats-log.options.js';
 
 /** An `hf_call` line: one tracked call, written after it ends. */
@@ -75,10 +76,6 @@ export interface HfSessionEndLogEntry extends Omit<HfSessionStats, 'active' | 'e
 
 /** Any line of the statistics log. */
 export type HfStatsLogEntry = HfCallLogEntry | HfSummaryLogEntry | HfSessionEndLogEntry;
-
-function roundMs(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
 
 export function callLogEntry(call: HfCallRecord): HfCallLogEntry {
   const entry: HfCallLogEntry = {

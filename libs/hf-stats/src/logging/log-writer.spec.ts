@@ -153,10 +153,11 @@ describe('StatsLogWriter', () => {
     advance(LOG_RETRY_MS);
     writer.maintain();
     expect(files).toHaveLength(2);
-    expect(writer.writable).toBe(true);
 
-    writer.enqueue('summary', () => 'summary');
+    // The new file takes lines again.
+    expect(writer.enqueue('summary', () => 'summary')).toBe(true);
     await nextTurn();
+    expect(file().handed).toContain('summary');
     expect(logger.log).not.toHaveBeenCalled();
     file().complete();
     expect(logger.log.mock.calls).toEqual([[expect.stringContaining('is written again; 3 lines were dropped')]]);
@@ -175,7 +176,10 @@ describe('StatsLogWriter', () => {
     files[0].events.written(100);
     files[0].events.failed(new Error('EIO'));
     expect(writer.pendingLineCount).toBe(1);
-    expect(writer.writable).toBe(true);
+    // The current file still takes lines.
+    expect(writer.enqueue('call', () => 'c')).toBe(true);
+    await nextTurn();
+    expect(files[1].handed).toContain('c');
   });
 
   it('warns once and keeps counting when the file cannot be opened at all', () => {

@@ -93,11 +93,6 @@ export class StatsLogWriter {
     return this.queue.length + this.inFlight.count;
   }
 
-  /** Whether lines currently reach the file. */
-  get writable(): boolean {
-    return this.state === 'open';
-  }
-
   /**
    * Lines dropped since start: a running total, so that a summary lost with the file loses no count.
    * Upper bound: of the lines handed to a file when it failed, some may have reached it.

@@ -1,8 +1,5 @@
-import { BoundedDimensionMap, OTHER } from '../stats/bounded-dimension-map.js';
+import { BoundedDimensionMap } from '../stats/bounded-dimension-map.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
-
-/** The value a label takes for the values past its bound. */
-export const OTHER_LABEL = OTHER;
 
 /** `gen_ai.provider.name` of every call. */
 export const GEN_AI_PROVIDER = 'huggingface';
@@ -109,6 +106,3 @@ export const DURATION_BUCKETS_SECONDS = [
 export const TOKEN_BUCKETS = [
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 ];
-
-/** Nano-dollars per dollar. */
-export const NANO_USD_PER_USD = 1e9;

@@ -6,12 +6,12 @@ import type { HfStatsListener } from '../stats/hf-stats-listener.js';
 import {
   DURATION_BUCKETS_SECONDS,
   GEN_AI_PROVIDER,
-  NANO_USD_PER_USD,
   SeriesCache,
   TOKEN_BUCKETS,
   type CallLabels,
 } from './call-labels.js';
-import { importOptionalPeer } from './optional-peer.js';
+import { NANO_USD_PER_USD } from '../stats/pricing.js';
+import { importOptionalPeer } from '../utils/optional-peer.js';
 
 /** Instrumentation scope of the meter and the tracer. */
 export const INSTRUMENTATION_SCOPE = 'nestjs-hf-stats';

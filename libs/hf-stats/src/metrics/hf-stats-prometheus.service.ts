@@ -5,12 +5,12 @@ import type { HfCallRecord } from '../stats/hf-call-record.js';
 import {
   DURATION_BUCKETS_SECONDS,
   GEN_AI_PROVIDER,
-  NANO_USD_PER_USD,
   SeriesCache,
   TOKEN_BUCKETS,
   type CallLabels,
 } from './call-labels.js';
-import { importOptionalPeer } from './optional-peer.js';
+import { NANO_USD_PER_USD } from '../stats/pricing.js';
+import { importOptionalPeer } from '../utils/optional-peer.js';
 
 /** Content type of the Prometheus text format, version 0.0.4 (what prom-client writes). */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -1,4 +1,5 @@
 import { invalidOption } from '../hf-stats.messages.js';
+import { booleanOption, mergeOntoDefaults, objectOption, rejectUnknownKeys, urlPath } from '../utils/option-checks.js';
 
 /**
  * A Prometheus registry (prom-client's `Registry`), described by the members the library uses so
@@ -38,13 +39,13 @@ export interface HfPrometheusSettings {
   registry: HfPrometheusRegistry | undefined;
 }
 
-/** The `metrics` settings in force. Internal. */
-export interface HfMetricsSettings {
-  prometheus: HfPrometheusSettings | false;
-  openTelemetry: boolean;
+/** The `metrics` settings in force: user options merged once onto these defaults. Internal. */
+export class HfMetricsSettings {
+  prometheus: HfPrometheusSettings | false = false;
+  openTelemetry = false;
 }
 
-const PATH_PATTERN = /^\/?[A-Za-z0-9_~-][A-Za-z0-9._~-]*(\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*\/?$/;
+const PROMETHEUS_KEYS = new Set(['path', 'registry']);
 
 function isRegistry(value: unknown): value is HfPrometheusRegistry {
   const registry = value as Partial<Record<keyof HfPrometheusRegistry, unknown>> | null;
@@ -61,21 +62,13 @@ function isRegistry(value: unknown): value is HfPrometheusRegistry {
 /** Validates the `metrics` option; `basePath` is the module's `path`, under which the default route lives. */
 export function resolveHfMetricsOptions(options: HfMetricsOptions | undefined, basePath: string): HfMetricsSettings {
   if (options === undefined) {
-    return { prometheus: false, openTelemetry: false };
+    return new HfMetricsSettings();
   }
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidOption('metrics', options, 'an object { prometheus?, openTelemetry? }');
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'prometheus' && key !== 'openTelemetry') {
-      throw invalidOption(`metrics.${key}`, (options as Record<string, unknown>)[key], 'prometheus or openTelemetry');
-    }
-  }
-  const { prometheus = false, openTelemetry = false } = options;
-  if (typeof openTelemetry !== 'boolean') {
-    throw invalidOption('metrics.openTelemetry', openTelemetry, 'true or false');
-  }
-  return { prometheus: resolvePrometheus(prometheus, basePath), openTelemetry };
+  const fields = objectOption('metrics', options, 'an object { prometheus?, openTelemetry? }');
+  const resolved = mergeOntoDefaults(new HfMetricsSettings(), fields, 'metrics.', 'prometheus or openTelemetry');
+  booleanOption('metrics.openTelemetry', resolved.openTelemetry);
+  resolved.prometheus = resolvePrometheus(options.prometheus === undefined ? false : options.prometheus, basePath);
+  return resolved;
 }
 
 function resolvePrometheus(prometheus: boolean | HfPrometheusOptions, basePath: string): HfPrometheusSettings | false {
@@ -86,35 +79,14 @@ function resolvePrometheus(prometheus: boolean | HfPrometheusOptions, basePath: 
   if (prometheus === true) {
     return { path: defaultPath, registry: undefined };
   }
-  if (prometheus === null || typeof prometheus !== 'object' || Array.isArray(prometheus)) {
-    throw invalidOption('metrics.prometheus', prometheus, 'true, false or an object { path?, registry? }');
-  }
-  for (const key of Object.keys(prometheus)) {
-    if (key !== 'path' && key !== 'registry') {
-      throw invalidOption(
-        `metrics.prometheus.${key}`,
-        (prometheus as Record<string, unknown>)[key],
-        'path or registry',
-      );
-    }
-  }
+  const fields = objectOption('metrics.prometheus', prometheus, 'true, false or an object { path?, registry? }');
+  rejectUnknownKeys('metrics.prometheus.', fields, PROMETHEUS_KEYS, 'path or registry');
   const { path, registry } = prometheus;
-  if (path !== undefined && (typeof path !== 'string' || !PATH_PATTERN.test(path))) {
-    throw invalidOption('metrics.prometheus.path', path, "a URL path such as 'hf-stats/metrics' or 'metrics'");
+  if (path !== undefined) {
+    urlPath('metrics.prometheus.path', path, "'hf-stats/metrics' or 'metrics'");
   }
   if (registry !== undefined && !isRegistry(registry)) {
     throw invalidOption('metrics.prometheus.registry', registry, "a prom-client Registry (for example its 'register')");
   }
   return { path: path ?? (registry === undefined ? defaultPath : undefined), registry };
-}
-
-/** Validates a boolean option with a default. */
-export function resolveBooleanOption(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) {
-    return fallback;
-  }
-  if (typeof value !== 'boolean') {
-    throw invalidOption(option, value, 'true or false');
-  }
-  return value;
 }

@@ -102,10 +102,6 @@ export class SessionRegistry {
     return this.page({ active: activeOnly ? true : undefined, limit }).items;
   }
 
-  delete(sessionId: string): boolean {
-    return this.active.delete(sessionId) || this.ended.delete(sessionId);
-  }
-
   clear(): void {
     this.active.clear();
     this.ended.clear();

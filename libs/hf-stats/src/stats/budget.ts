@@ -1,7 +1,8 @@
 import { budgetReached, invalidOption } from '../hf-stats.messages.js';
 import { HfBudgetExceededError, type HfBudgetLimit } from '../hf-stats.exceptions.js';
-import type { HfPricing } from './pricing.js';
+import { nanoUsdOf, NANO_USD_PER_USD, type HfPricing } from './pricing.js';
 import type { ScopeAccumulator } from './stats-accumulator.js';
+import { integerOption, objectOption, rejectUnknownKeys } from '../utils/option-checks.js';
 
 /**
  * Limits per session. A call in flight counts from its start: a call is let through while the session's
@@ -36,19 +37,12 @@ export function validateBudget(budget: unknown): HfBudgetOptions | undefined {
   if (budget === undefined) {
     return undefined;
   }
-  if (budget === null || typeof budget !== 'object' || Array.isArray(budget)) {
-    throw invalidOption(
-      'budget',
-      budget,
-      "an object { maxCostUsd?, maxCalls?, maxTexts?, onExceed: 'warn' | 'throw' }",
-    );
-  }
-  const fields = budget as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (!BUDGET_FIELDS.has(key)) {
-      throw invalidOption(`budget.${key}`, fields[key], `one of ${[...BUDGET_FIELDS].join(', ')}`);
-    }
-  }
+  const fields = objectOption(
+    'budget',
+    budget,
+    "an object { maxCostUsd?, maxCalls?, maxTexts?, onExceed: 'warn' | 'throw' }",
+  );
+  rejectUnknownKeys('budget.', fields, BUDGET_FIELDS);
   if (fields.onExceed !== 'warn' && fields.onExceed !== 'throw') {
     throw invalidOption('budget.onExceed', fields.onExceed, "'warn' or 'throw'");
   }
@@ -60,8 +54,8 @@ export function validateBudget(budget: unknown): HfBudgetOptions | undefined {
     ['maxCalls', maxCalls],
     ['maxTexts', maxTexts],
   ] as const) {
-    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
-      throw invalidOption(`budget.${name}`, value, 'an integer >= 0');
+    if (value !== undefined) {
+      integerOption(`budget.${name}`, value, 0);
     }
   }
   if (maxCostUsd === undefined && maxCalls === undefined && maxTexts === undefined) {
@@ -93,8 +87,8 @@ export function reachedLimit(
   }
   if (budget.maxCostUsd !== undefined) {
     const costNanoUsd = stats.costNanoUsd + reserved.reservedCostNanoUsd;
-    if (costNanoUsd >= Math.round(budget.maxCostUsd * 1e9)) {
-      return { limit: 'maxCostUsd', limitValue: budget.maxCostUsd, usedValue: costNanoUsd / 1e9 };
+    if (costNanoUsd >= Math.round(budget.maxCostUsd * NANO_USD_PER_USD)) {
+      return { limit: 'maxCostUsd', limitValue: budget.maxCostUsd, usedValue: costNanoUsd / NANO_USD_PER_USD };
     }
   }
   return undefined;
@@ -119,9 +113,9 @@ export function reservedCostNanoUsd(pricing: HfPricing | undefined, call: HfCall
   }
   const { perCall = 0, perText = 0, perCharacter = 0 } = rule;
   const cost =
-    Math.round(perCall * 1e9) +
-    Math.round(call.textCount * perText * 1e9) +
-    (call.characterCount === undefined ? 0 : Math.round(call.characterCount * perCharacter * 1e9));
+    nanoUsdOf(1, perCall) +
+    nanoUsdOf(call.textCount, perText) +
+    (call.characterCount === undefined ? 0 : nanoUsdOf(call.characterCount, perCharacter));
   return Number.isSafeInteger(cost) && cost > 0 ? cost : 0;
 }
 

@@ -1,3 +1,5 @@
+import { invalidHistogramBucket, invalidPercentile } from '../hf-stats.messages.js';
+
 // The bucket scheme. Stored bucket indices depend on these numbers only: never change them once histograms
 // are persisted.
 const RELATIVE_ACCURACY = 0.02;
@@ -65,13 +67,6 @@ function nextCapacity(current: number, needed: number): number {
     capacity *= 2;
   }
   return Math.min(capacity, MAX_BUCKETS);
-}
-
-function invalidBucket(position: number, bucket: unknown, allowed: string): RangeError {
-  const shown = Array.isArray(bucket) ? `[${bucket.map(String).join(', ')}]` : String(bucket);
-  return new RangeError(
-    `nestjs-hf-stats: LatencyHistogram.fromBuckets: invalid bucket [${position}]: got ${shown}, expected ${allowed}.`,
-  );
 }
 
 /**
@@ -152,9 +147,7 @@ export class LatencyHistogram {
    */
   percentile(p: number): number | null {
     if (!(p >= 0 && p <= 100)) {
-      throw new RangeError(
-        `nestjs-hf-stats: LatencyHistogram.percentile: invalid "p": got ${String(p)}, expected a number in [0, 100].`,
-      );
+      throw invalidPercentile(p);
     }
     if (this.total === 0) {
       return null;
@@ -221,14 +214,14 @@ export class LatencyHistogram {
     for (let position = 0; position < buckets.length; position++) {
       const bucket: unknown = buckets[position];
       if (!Array.isArray(bucket) || bucket.length !== 2) {
-        throw invalidBucket(position, bucket, 'an [index, count] pair');
+        throw invalidHistogramBucket(position, bucket, 'an [index, count] pair');
       }
       const [index, count] = bucket as [unknown, unknown];
       if (typeof index !== 'number' || !Number.isInteger(index) || index < ZERO_BUCKET_INDEX || index > MAX_INDEX) {
-        throw invalidBucket(position, bucket, `an integer index in [${ZERO_BUCKET_INDEX}, ${MAX_INDEX}]`);
+        throw invalidHistogramBucket(position, bucket, `an integer index in [${ZERO_BUCKET_INDEX}, ${MAX_INDEX}]`);
       }
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_BUCKET_COUNT) {
-        throw invalidBucket(position, bucket, `an integer count in [1, ${MAX_BUCKET_COUNT}]`);
+        throw invalidHistogramBucket(position, bucket, `an integer count in [1, ${MAX_BUCKET_COUNT}]`);
       }
       histogram.add(index, count);
     }

@@ -14,6 +14,14 @@ export interface HfCallSink {
   releaseCall(hold: CallHold): void;
 }
 
+/** What a call site (the decorator, a tracked fetch) needs of the recorder: `HfStatsService` is one. */
+export interface HfCallRecorder extends HfCallSink {
+  /** The session of the current context, if any. */
+  currentSessionId(): string | undefined;
+  /** Starts a call, or throws the budget refusal that the call site passes on to its caller. */
+  startCall(start: HfCallStart): PendingCall;
+}
+
 /** What a call sends, read once at its start. */
 export interface HfCallStart {
   sessionId: string | undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { HfPriceRule, HfPricingCall } from './pricing.js';
-import { HfPricing, nanoUsdToUsd, validateHfPriceRules } from './pricing.js';
+import type { HfPricingCall } from './pricing.js';
+import { HfPricing, nanoUsdToUsd } from './pricing.js';
+import { validateHfPriceRules, type HfPriceRule } from './pricing/price-rules.js';
 
 const JUNE = Date.UTC(2026, 5, 15);
 

@@ -3,16 +3,12 @@ import type { HfCallRecord } from './hf-call-record.js';
 import type { HfModelStats, HfStats } from './hf-stats.interfaces.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { nanoUsdToUsd } from './pricing.js';
+import { roundMs } from './round-ms.js';
 
-export { OTHER };
 /** Model label of calls whose model is not known. */
 export const UNKNOWN_MODEL = 'unknown';
 /** Distinct error types or status codes kept per scope before the rest count under `other`. */
 export const MAX_COUNTER_KEYS = 32;
-
-function roundMs(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
 
 function isoOrNull(epochMs: number): string | null {
   return epochMs === 0 ? null : new Date(epochMs).toISOString();

@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
-import type { HfStatsOptions } from '../hf-stats.options.js';
+import type { HfStatsSettings } from '../hf-stats.options.js';
 import { HfMemoryStore } from './hf-memory-store.js';
 import { HfRedisStore, type HfRedisStoreLimits } from './hf-redis-store.js';
 import type { HfStatsStore } from './hf-stats-store.js';
 import type { HfRedisStoreSettings } from './hf-stats-store.options.js';
+import { importOptionalPeer } from '../utils/optional-peer.js';
 
 /** The store the `store` option asks for; ioredis is loaded only for `type: 'redis'`. */
-export async function createHfStatsStore(options: HfStatsOptions): Promise<HfStatsStore> {
+export async function createHfStatsStore(options: HfStatsSettings): Promise<HfStatsStore> {
   const store = options.store;
   if (store.type === 'redis') {
     return createHfRedisStore(store, {
@@ -26,14 +27,11 @@ export async function createHfRedisStore(
   if (settings.client !== undefined) {
     return new HfRedisStore(settings.client, settings, limits, false);
   }
-  let RedisClass: typeof Redis;
-  try {
-    ({ Redis: RedisClass } = await import('ioredis'));
-  } catch (error) {
-    throw new Error("nestjs-hf-stats: store.type 'redis' needs the package ioredis: npm install ioredis", {
-      cause: error,
-    });
-  }
+  const { Redis: RedisClass } = await importOptionalPeer<{ Redis: typeof Redis }>(
+    'ioredis',
+    'store',
+    "use store: { type: 'memory' }",
+  );
   const client = new RedisClass(settings.url as string, {
     // Fail fast while Redis is away: the buffer keeps the figures and the next flush retries.
     enableOfflineQueue: false,

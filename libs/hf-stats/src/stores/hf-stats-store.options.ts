@@ -1,4 +1,5 @@
 import { invalidOption } from '../hf-stats.messages.js';
+import { mergeOntoDefaults, objectOption, positiveInteger } from '../utils/option-checks.js';
 
 /**
  * The members of a Redis client that the Redis store uses, so that the public types don't need ioredis
@@ -50,65 +51,39 @@ export interface HfRedisStoreOptions {
 /** The `store` option. */
 export type HfStatsStoreOptions = HfMemoryStoreOptions | HfRedisStoreOptions;
 
-/** The Redis store options in force, defaults applied. */
-export interface HfRedisStoreSettings {
-  type: 'redis';
-  url: string | undefined;
-  client: HfRedisClient | undefined;
-  keyPrefix: string;
-  flushIntervalMs: number;
-  sessionRetentionMs: number;
-  commandTimeoutMs: number;
-  listedSessions: number;
+/** The memory store's settings (it has none of its own). */
+export class HfMemoryStoreSettings {
+  readonly type = 'memory';
 }
 
-export type HfStatsStoreSettings = HfMemoryStoreOptions | HfRedisStoreSettings;
-
-const REDIS_KEYS = new Set([
-  'type',
-  'url',
-  'client',
-  'keyPrefix',
-  'flushIntervalMs',
-  'sessionRetentionMs',
-  'commandTimeoutMs',
-  'listedSessions',
-]);
-
-function positiveInteger(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) {
-    return fallback;
-  }
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw invalidOption(option, value, 'a positive integer');
-  }
-  return value;
+/** The Redis store settings in force: user options merged once onto these defaults. */
+export class HfRedisStoreSettings {
+  readonly type = 'redis';
+  url: string | undefined = undefined;
+  client: HfRedisClient | undefined = undefined;
+  keyPrefix = 'hf-stats:';
+  flushIntervalMs = 1000;
+  sessionRetentionMs = 86_400_000;
+  commandTimeoutMs = 2000;
+  listedSessions = 100;
 }
+
+export type HfStatsStoreSettings = HfMemoryStoreSettings | HfRedisStoreSettings;
 
 /** Applies the defaults of the `store` option, or throws an error naming the invalid field. */
 export function resolveHfStatsStoreOptions(options: HfStatsStoreOptions | undefined): HfStatsStoreSettings {
   if (options === undefined) {
-    return { type: 'memory' };
+    return new HfMemoryStoreSettings();
   }
-  if (options === null || typeof options !== 'object') {
-    throw invalidOption('store', options, "an object { type: 'memory' } or { type: 'redis', url | client, ... }");
+  const fields = objectOption('store', options, "an object { type: 'memory' } or { type: 'redis', url | client, ... }");
+  if (fields.type === 'memory') {
+    return new HfMemoryStoreSettings();
   }
-  if (options.type === 'memory') {
-    return { type: 'memory' };
+  if (fields.type !== 'redis') {
+    throw invalidOption('store.type', fields.type, "'memory' or 'redis'");
   }
-  if (options.type !== 'redis') {
-    throw invalidOption('store.type', (options as { type?: unknown }).type, "'memory' or 'redis'");
-  }
-  for (const key of Object.keys(options)) {
-    if (!REDIS_KEYS.has(key)) {
-      throw invalidOption(
-        `store.${key}`,
-        (options as unknown as Record<string, unknown>)[key],
-        `one of ${[...REDIS_KEYS].join(', ')}`,
-      );
-    }
-  }
-  const { url, client, keyPrefix = 'hf-stats:' } = options;
+  const resolved = mergeOntoDefaults(new HfRedisStoreSettings(), fields, 'store.');
+  const { url, client, keyPrefix } = resolved;
   if ((url === undefined) === (client === undefined)) {
     throw invalidOption(
       'store',
@@ -125,14 +100,8 @@ export function resolveHfStatsStoreOptions(options: HfStatsStoreOptions | undefi
   if (typeof keyPrefix !== 'string' || keyPrefix.length > 200) {
     throw invalidOption('store.keyPrefix', keyPrefix, 'a string of at most 200 characters');
   }
-  return {
-    type: 'redis',
-    url,
-    client,
-    keyPrefix,
-    flushIntervalMs: positiveInteger('store.flushIntervalMs', options.flushIntervalMs, 1000),
-    sessionRetentionMs: positiveInteger('store.sessionRetentionMs', options.sessionRetentionMs, 86_400_000),
-    commandTimeoutMs: positiveInteger('store.commandTimeoutMs', options.commandTimeoutMs, 2000),
-    listedSessions: positiveInteger('store.listedSessions', options.listedSessions, 100),
-  };
+  for (const option of ['flushIntervalMs', 'sessionRetentionMs', 'commandTimeoutMs', 'listedSessions'] as const) {
+    positiveInteger(`store.${option}`, resolved[option]);
+  }
+  return resolved;
 }
