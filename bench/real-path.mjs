@@ -1,0 +1,87 @@
+// 9. The real path: the real `@huggingface/inference` client doing `chatCompletion` against a
+// loopback server in another process (bench/hf-server.mjs, on CPU 0), each subject alone in its own
+// process (bench/real-path-subject.mjs, on CPU 1) beside the uninstrumented baseline. Rounds are
+// interleaved (baseline, subject 1, subject 2, ..., then again), CALLS awaited calls per subject per
+// round; the figure is the CPU added per call, subject minus the baseline of the same round: the
+// median of the rounds and the interval of the middle 95 % of them.
+import { spawn } from 'node:child_process';
+import { pin } from './http.mjs';
+import { median } from './support.mjs';
+
+export const REAL_PATH_SUBJECTS = ['prom', 'log-off', 'shipped', 'langfuse', 'openlit'];
+const ROUNDS = Number(process.env.BENCH_REAL_ROUNDS ?? 20);
+const CALLS = Number(process.env.BENCH_REAL_CALLS ?? 1_000);
+const here = (file) => new URL(file, import.meta.url).pathname;
+
+function start(file, args, cpu) {
+  const child = spawn(process.execPath, [here(file), ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pin(cpu, child.pid);
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve({ child, message }));
+    child.once('exit', (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+const ask = (child, message) =>
+  new Promise((resolve) => {
+    child.once('message', resolve);
+    child.send(message);
+  });
+
+/** The value at quantile q (0..1) of sorted values, linearly interpolated. */
+function quantile(sorted, q) {
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
+}
+
+export async function runRealPath() {
+  const server = await start('./hf-server.mjs', [], 0);
+  const { url } = server.message;
+  const names = ['baseline', ...REAL_PATH_SUBJECTS];
+  const procs = {};
+  try {
+    // Started one after another, so their warm-ups don't overlap.
+    for (const name of names) {
+      procs[name] = (await start('./real-path-subject.mjs', [name, url], 1)).child;
+    }
+    const perCallUs = Object.fromEntries(names.map((name) => [name, []]));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const name of names) {
+        const { cpuUs } = await ask(procs[name], { calls: CALLS });
+        perCallUs[name].push(cpuUs / CALLS);
+      }
+    }
+    const subjects = {};
+    for (const name of REAL_PATH_SUBJECTS) {
+      const added = perCallUs[name].map((us, round) => us - perCallUs.baseline[round]).toSorted((a, b) => a - b);
+      const { proof } = await ask(procs[name], 'stop');
+      subjects[name] = {
+        addedUs: median(added),
+        lowUs: quantile(added, 0.025),
+        highUs: quantile(added, 0.975),
+        cpuPerCallUs: median(perCallUs[name]),
+        proof,
+      };
+    }
+    await ask(procs.baseline, 'stop');
+    return {
+      rounds: ROUNDS,
+      callsPerRound: CALLS,
+      sessions: 1_000,
+      baselineCpuPerCallUs: median(perCallUs.baseline),
+      subjects,
+      raw: perCallUs,
+    };
+  } finally {
+    for (const proc of Object.values(procs)) {
+      proc.kill();
+    }
+    server.child.send('stop');
+  }
+}
+
+if (process.argv[1] === here('./real-path.mjs')) {
+  console.log(JSON.stringify(await runRealPath(), (key, value) => (key === 'raw' ? undefined : value), 2));
+}
