@@ -173,7 +173,7 @@ for (let i = 0; i < WARM_UP_CALLS; i += 1) {
 }
 run.drain?.();
 let next = 0;
-process.on('message', async (message) => {
+async function answer(message) {
   if (message === 'stop') {
     process.send({ proof: await run.proof() });
     setImmediate(() => process.exit(0));
@@ -189,5 +189,11 @@ process.on('message', async (message) => {
   const wallMs = performance.now() - wallStarted;
   run.drain?.();
   process.send({ cpuUs: used.user + used.system, wallMs });
+}
+process.on('message', (message) => {
+  answer(message).catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
 });
 process.send({ ready: true });
