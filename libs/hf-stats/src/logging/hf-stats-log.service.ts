@@ -10,6 +10,12 @@ import { callLogEntry, formatLogEntry, sessionEndLogEntry, summaryLogEntry } fro
 import { StatsLogWriter } from './log-writer.js';
 
 /**
+ * Lines reach the file at most this often (a line after a quiet spell goes on the next turn): each
+ * hand-over is a trip through winston and a file write, dear when every call's line makes its own.
+ */
+export const LOG_HAND_OVER_INTERVAL_MS = 50;
+
+/**
  * The statistics log: an `hf_call` line per tracked call, an `hf_session_end` line per session end
  * (both heard from `HfStatsService`), and the `hf_summary` line that `HfStatsScheduler` asks for.
  * Idle when the `log` option is `false`. Internal.
@@ -33,7 +39,13 @@ export class HfStatsLogService implements OnModuleInit, OnApplicationShutdown {
     if (settings === false || this.writer !== undefined) {
       return;
     }
-    const writer = new StatsLogWriter(settings, openRotatingLogFile, this.logger);
+    const writer = new StatsLogWriter(
+      settings,
+      openRotatingLogFile,
+      this.logger,
+      () => Date.now(),
+      LOG_HAND_OVER_INTERVAL_MS,
+    );
     this.writer = writer;
     writer.open();
     this.removeListener = this.stats.addListener({

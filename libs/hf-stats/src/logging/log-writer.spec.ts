@@ -6,6 +6,8 @@ import { LOG_RETRY_MS, StatsLogWriter } from './log-writer.js';
 /** A file that keeps what it is handed and completes writes only when told to: a disk we control. */
 class ControlledFile implements StatsLogFile {
   readonly handed: string[] = [];
+  /** How many times lines were handed over: each one a trip through winston and a file write. */
+  writes = 0;
   written: string[] = [];
   closed = false;
   /** A file whose close never completes, as on a disk that hangs. */
@@ -14,6 +16,7 @@ class ControlledFile implements StatsLogFile {
   constructor(readonly events: StatsLogFileEvents) {}
 
   write(lines: string): void {
+    this.writes += 1;
     this.handed.push(...lines.split('\n'));
   }
 
@@ -30,7 +33,7 @@ class ControlledFile implements StatsLogFile {
   }
 }
 
-function setup(options: Partial<HfStatsLogSettings> = {}) {
+function setup(options: Partial<HfStatsLogSettings> = {}, handOverIntervalMs = 0) {
   const settings = Object.assign(new HfStatsLogSettings(), { path: '/tmp/x/hf_api_stats.log' }, options);
   const files: ControlledFile[] = [];
   let failOpen: Error | undefined;
@@ -48,7 +51,7 @@ function setup(options: Partial<HfStatsLogSettings> = {}) {
     debug: vi.fn<(message: string) => void>(),
   };
   let now = 0;
-  const writer = new StatsLogWriter(settings, opener, logger, () => now);
+  const writer = new StatsLogWriter(settings, opener, logger, () => now, handOverIntervalMs);
   writer.open();
   return {
     writer,
@@ -243,5 +246,78 @@ describe('StatsLogWriter', () => {
     await closing;
     expect(file().closed).toBe(true);
     expect(writer.close()).toBe(writer.close());
+  });
+
+  describe('with a hand-over interval', () => {
+    const FAKED = ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance'] as const;
+
+    it('hands the lines of calls spread over the interval to the file in one write, within the interval', async () => {
+      vi.useFakeTimers({ toFake: [...FAKED] });
+      const { writer, file } = setup({}, 50);
+      // A line after a quiet spell goes on the next turn, as without an interval.
+      writer.enqueue('call', () => 'first');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(file().handed).toEqual(['first']);
+      for (let index = 0; index < 10; index += 1) {
+        writer.enqueue('call', () => `call ${index}`);
+        await vi.advanceTimersByTimeAsync(4);
+      }
+      expect(file().writes).toBe(1);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(file().writes).toBe(2);
+      expect(file().handed).toEqual(['first', ...Array.from({ length: 10 }, (_, index) => `call ${index}`)]);
+    });
+
+    it('formats an hf_call line when it is handed over, not on the call path; other lines at once', async () => {
+      vi.useFakeTimers({ toFake: [...FAKED] });
+      const { writer, file } = setup({}, 50);
+      const call = vi.fn<() => string>(() => 'call');
+      const session = vi.fn<() => string>(() => 'session');
+      writer.enqueue('call', call);
+      writer.enqueue('session', session);
+      expect(call).not.toHaveBeenCalled();
+      expect(session).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(call).toHaveBeenCalledTimes(1);
+      expect(file().handed).toEqual(['call', 'session']);
+    });
+
+    it('hands a full chunk over on the next turn without waiting out the interval', async () => {
+      vi.useFakeTimers({ toFake: [...FAKED] });
+      const { writer, file } = setup({}, 50);
+      writer.enqueue('call', () => 'first');
+      await vi.advanceTimersByTimeAsync(0);
+      for (let index = 0; index < 1_000; index += 1) {
+        writer.enqueue('call', () => `call ${index}`);
+      }
+      await vi.advanceTimersByTimeAsync(0);
+      expect(file().handed).toHaveLength(1_001);
+    });
+
+    it('drops a line whose formatting throws, and counts it, without losing the others', async () => {
+      vi.useFakeTimers({ toFake: [...FAKED] });
+      const { writer, file } = setup({}, 50);
+      writer.enqueue('call', () => 'a');
+      writer.enqueue('call', () => {
+        throw new Error('unformattable');
+      });
+      writer.enqueue('call', () => 'c');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(file().handed).toEqual(['a', 'c']);
+      expect(writer.droppedLineCount).toBe(1);
+    });
+
+    it('writes the lines waiting out the interval at close', async () => {
+      vi.useFakeTimers({ toFake: [...FAKED] });
+      const { writer, file } = setup({}, 50);
+      writer.enqueue('call', () => 'a');
+      await vi.advanceTimersByTimeAsync(0);
+      writer.enqueue('call', () => 'b');
+      const closed = writer.close();
+      expect(file().handed).toEqual(['a', 'b']);
+      file().complete();
+      await closed;
+      expect(file().closed).toBe(true);
+    });
   });
 });

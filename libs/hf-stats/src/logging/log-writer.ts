@@ -18,6 +18,12 @@ export const LOG_RETRY_MS = 60_000;
 /** Most bytes handed to the file at once; a file may outgrow `maxSize` by this much before it rotates. */
 const MAX_CHUNK_BYTES = 64 * 1024;
 
+/**
+ * Lines queued before the writer hands them over on the next turn instead of waiting out the
+ * interval: a full chunk gains nothing by waiting, and a fast loop must not reach `maxPendingLines`.
+ */
+const FULL_CHUNK_LINES = 1_000;
+
 /** Longest a shutdown waits for the disk before it gives up on the lines still pending. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -58,9 +64,14 @@ class PendingLineSizes {
 
 type WriterState = 'idle' | 'open' | 'failed' | 'closed';
 
+/** A line, or what makes it: `call` lines are formatted when they are handed over, off the call path. */
+type QueuedLine = string | (() => string);
+
 /**
- * The statistics log's buffer between the recording path and the file. `enqueue` only formats and
- * queues; lines reach the file on a later turn of the event loop. At most `maxPendingLines` lines
+ * The statistics log's buffer between the recording path and the file. `enqueue` only queues (a
+ * `call` line is formatted later, when it is handed over); lines reach the file on a later turn of
+ * the event loop, at most one hand-over per `handOverIntervalMs` (0: every turn), so that calls spread
+ * out in time share one trip through winston and one file write. At most `maxPendingLines` lines
  * wait for the disk before `call` lines are dropped (others may use as many again). A file that
  * can't be written is let go, reported once, and opened again every {@link LOG_RETRY_MS}.
  */
@@ -69,9 +80,12 @@ export class StatsLogWriter {
   private file: StatsLogFile | undefined;
   /** Bumped whenever the file changes, so that a former file's late events are ignored. */
   private generation = 0;
-  private queue: string[] = [];
+  private queue: QueuedLine[] = [];
   private readonly inFlight = new PendingLineSizes();
   private flushScheduled = false;
+  /** The timer of a hand-over that waits out the interval; undefined when on setImmediate or none. */
+  private flushTimer: NodeJS.Timeout | undefined;
+  private lastHandOverAt = -Infinity;
   private dropped = 0;
   private failedAt = 0;
   /** False after a reopening until the first bytes reach the file: only then is the file back. */
@@ -86,6 +100,11 @@ export class StatsLogWriter {
     private readonly openFile: StatsLogFileOpener,
     private readonly logger: StatsLogWriterLogger,
     private readonly now: () => number = () => Date.now(),
+    /**
+     * Shortest time between two hand-overs to the file, so a line is on disk within about this long;
+     * a line after a quiet spell still goes on the next turn. 0: every turn that has lines.
+     */
+    private readonly handOverIntervalMs = 0,
   ) {}
 
   /** Lines queued or handed to the file and not yet written. */
@@ -125,12 +144,25 @@ export class StatsLogWriter {
       }
       return false;
     }
-    this.queue.push(build());
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushQueue());
-    }
+    this.queue.push(kind === 'call' && this.handOverIntervalMs > 0 ? build : build());
+    this.schedule();
     return true;
+  }
+
+  /** Next turn when the last hand-over is older than the interval or the chunk is full; else when the interval ends. */
+  private schedule(): void {
+    if (this.flushScheduled && (this.flushTimer === undefined || this.queue.length < FULL_CHUNK_LINES)) {
+      return;
+    }
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushScheduled = true;
+    const wait = this.lastHandOverAt + this.handOverIntervalMs - performance.now();
+    if (wait <= 0 || this.queue.length >= FULL_CHUNK_LINES) {
+      setImmediate(() => this.flushQueue());
+    } else {
+      this.flushTimer = setTimeout(() => this.flushQueue(), wait);
+    }
   }
 
   /** Resolves once every pending line is written, or dropped because the file failed. */
@@ -179,10 +211,13 @@ export class StatsLogWriter {
 
   private flushQueue(): void {
     this.flushScheduled = false;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     if (this.queue.length === 0) {
       return;
     }
-    const lines = this.queue;
+    this.lastHandOverAt = performance.now();
+    const lines = this.build(this.queue);
     this.queue = [];
     if (this.settings.mirrorToNestLogger) {
       for (const line of lines) {
@@ -216,6 +251,23 @@ export class StatsLogWriter {
       // The file failed while the lines were handed to it; the lines handed so far were counted by fail().
       this.dropped += lines.length - handed;
     }
+  }
+
+  /** The queued lines as text; a line whose formatting throws is dropped (counted), not the others. */
+  private build(queued: QueuedLine[]): string[] {
+    const lines: string[] = [];
+    for (const line of queued) {
+      if (typeof line === 'string') {
+        lines.push(line);
+        continue;
+      }
+      try {
+        lines.push(line());
+      } catch {
+        this.dropped += 1;
+      }
+    }
+    return lines;
   }
 
   private tryOpen(): void {
