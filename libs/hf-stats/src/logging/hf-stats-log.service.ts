@@ -6,7 +6,8 @@ import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import type { HfStatsLogSettings } from './hf-stats-log.options.js';
 import { openRotatingLogFile } from './log-file.js';
-import { callLogEntry, formatLogEntry, sessionEndLogEntry, summaryLogEntry } from './log-lines.js';
+import { callLine } from './call-line.js';
+import { formatLogEntry, sessionEndLogEntry, summaryLogEntry } from './log-lines.js';
 import { StatsLogWriter } from './log-writer.js';
 
 /**
@@ -101,7 +102,7 @@ export class HfStatsLogService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private onCall(writer: StatsLogWriter, settings: HfStatsLogSettings, call: HfCallRecord): void {
-    writer.enqueue('call', () => formatLogEntry(callLogEntry(call), settings.format));
+    writer.enqueue('call', () => callLine(call, settings.format));
   }
 
   private onSessionEnd(

@@ -172,9 +172,9 @@ function withoutByModel(session: HfSessionStats): Omit<HfSessionStats, 'byModel'
  * DEL, the C1 controls (NEL among them), and the Unicode line and paragraph separators.
  */
 // oxlint-disable-next-line no-control-regex
-const RAW_BREAKERS = /[\u007f-\u009f\u2028\u2029]/g;
+export const RAW_BREAKERS = /[\u007f-\u009f\u2028\u2029]/g;
 
-function escapeBreaker(char: string): string {
+export function escapeBreaker(char: string): string {
   return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
