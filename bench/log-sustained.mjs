@@ -3,7 +3,7 @@
 // next of 1,000 sessions. Lines written and dropped, heap sampled every second (the largest after
 // the first 5 s minus the heap before), and whether the schedule was kept. Run as
 // `node --expose-gc bench/log-sustained.mjs`.
-import { REQUEST, logLines, removeDir, report, sessionId, settledHeap, startStats, tempDir } from './support.mjs';
+import { REQUEST, countLogLines, removeDir, report, sessionId, settledHeap, startStats, tempDir } from './support.mjs';
 
 const RATE = Number(process.env.BENCH_SUSTAINED_RATE ?? 50_000);
 const SECONDS = Number(process.env.BENCH_SUSTAINED_S ?? 60);
@@ -41,7 +41,7 @@ async function main() {
     const cpu = process.cpuUsage(cpuStarted);
     const { callCount } = stats.getGlobalStats();
     await app.close();
-    const lines = logLines(dir).filter((line) => line.includes('"hf_call"')).length;
+    const lines = await countLogLines(dir, '"hf_call"');
     const steady = samples.slice(5);
     report({
       rate: RATE,

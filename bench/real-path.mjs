@@ -13,8 +13,16 @@ const ROUNDS = Number(process.env.BENCH_REAL_ROUNDS ?? 20);
 const CALLS = Number(process.env.BENCH_REAL_CALLS ?? 1_000);
 const here = (file) => new URL(file, import.meta.url).pathname;
 
+// BENCH_REAL_PROFILE_DIR=dir: each subject writes a CPU profile (node --cpu-prof) to dir/SUBJECT.
+const profileFlags = (args) =>
+  process.env.BENCH_REAL_PROFILE_DIR && args.length > 0
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_REAL_PROFILE_DIR}/${args[0]}`]
+    : [];
+
 function start(file, args, cpu) {
-  const child = spawn(process.execPath, [here(file), ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [...profileFlags(args), here(file), ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   pin(cpu, child.pid);
   return new Promise((resolve, reject) => {
     child.once('message', (message) => resolve({ child, message }));
@@ -57,6 +65,7 @@ export async function runRealPath() {
     for (const name of REAL_PATH_SUBJECTS) {
       const added = perCallUs[name].map((us, round) => us - perCallUs.baseline[round]).toSorted((a, b) => a - b);
       const { proof } = await ask(procs[name], 'stop');
+      procs[name].stopped = true;
       subjects[name] = {
         addedUs: median(added),
         lowUs: quantile(added, 0.025),
@@ -66,6 +75,7 @@ export async function runRealPath() {
       };
     }
     await ask(procs.baseline, 'stop');
+    procs.baseline.stopped = true;
     return {
       rounds: ROUNDS,
       callsPerRound: CALLS,
@@ -76,7 +86,10 @@ export async function runRealPath() {
     };
   } finally {
     for (const proc of Object.values(procs)) {
-      proc.kill();
+      // A subject that answered 'stop' exits by itself (writing its profile); kill only the others.
+      if (proc.exitCode === null && !proc.stopped) {
+        proc.kill();
+      }
     }
     server.child.send('stop');
   }

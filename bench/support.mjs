@@ -4,7 +4,7 @@
 // Reflect.decorate and Reflect.metadata must exist before the classes below are decorated.
 // oxlint-disable-next-line import/no-unassigned-import
 import 'reflect-metadata';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Injectable, Module } from '@nestjs/common';
@@ -107,6 +107,33 @@ export function logLines(dir) {
     }
   }
   return lines;
+}
+
+/**
+ * How many lines of the log files in `dir` contain `marker`, read as a stream: a sustained run
+ * writes more than one string can hold.
+ */
+export async function countLogLines(dir, marker) {
+  let count = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.log')) {
+      continue;
+    }
+    let carry = '';
+    for await (const chunk of createReadStream(join(dir, entry.name), { encoding: 'utf8' })) {
+      const lines = (carry + chunk).split('\n');
+      carry = lines.pop();
+      for (const line of lines) {
+        if (line.includes(marker)) {
+          count += 1;
+        }
+      }
+    }
+    if (carry.includes(marker)) {
+      count += 1;
+    }
+  }
+  return count;
 }
 
 /** Lets the event loop turn once (I/O callbacks, then setImmediate callbacks such as the log flush). */
