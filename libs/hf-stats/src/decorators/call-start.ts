@@ -1,4 +1,4 @@
-import type { HfStatsService } from '../hf-stats.service.js';
+import type { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 import { defaultCharacterCount, defaultModel, defaultTextCount } from '../stats/call-arguments.js';
 import { boundedNameOf } from '../stats/call-names.js';
 import type { HfCallStart } from '../stats/pending-call.js';
@@ -10,7 +10,7 @@ import type { TrackHFCallOptions } from './track-hf-call.decorator.js';
  * still recorded with the rest. Undefined only when not even the session can be read.
  */
 export function readCallStart(
-  service: HfStatsService,
+  service: HfStatsRecorder,
   spec: TrackHFCallOptions,
   target: unknown,
   args: unknown[],
@@ -58,7 +58,7 @@ function modelOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): st
   return typeof model === 'string' ? model : undefined;
 }
 
-function textCountOf(service: HfStatsService, spec: TrackHFCallOptions, target: unknown, args: unknown[]): number {
+function textCountOf(service: HfStatsRecorder, spec: TrackHFCallOptions, target: unknown, args: unknown[]): number {
   if (spec.texts === undefined) {
     return defaultTextCount(args);
   }
@@ -71,7 +71,7 @@ function textCountOf(service: HfStatsService, spec: TrackHFCallOptions, target: 
 }
 
 function characterCountOf(
-  service: HfStatsService,
+  service: HfStatsRecorder,
   spec: TrackHFCallOptions,
   target: unknown,
   args: unknown[],

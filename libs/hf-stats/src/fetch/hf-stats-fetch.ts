@@ -1,5 +1,7 @@
-import { latestService } from '../decorators/call-site-registry.js';
+import { latestRecorder } from '../decorators/call-site-registry.js';
 import type { HfStatsService } from '../hf-stats.service.js';
+import type { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
+import { recorderOf } from '../recording/recorder-of.js';
 import { callContext } from '../stats/call-context.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
 
@@ -40,11 +42,11 @@ export function createHfStatsFetch(
       `nestjs-hf-stats: createHfStatsFetch: invalid "computeTimeUnit": expected 'auto', 's' or 'ms'.`,
     );
   }
-  const stats = options.stats;
-  if (stats !== undefined && (stats === null || typeof stats.recordUntrackedAttempt !== 'function')) {
+  const stats = options.stats === undefined ? undefined : recorderOf(options.stats);
+  if (options.stats !== undefined && stats === undefined) {
     throw new TypeError('nestjs-hf-stats: createHfStatsFetch: "stats" must be the HfStatsService of the app.');
   }
-  const untracked = (): HfStatsService | undefined => stats ?? latestService();
+  const untracked = (): HfStatsRecorder | undefined => stats ?? latestRecorder();
   callContext.enabled = true;
   return async function hfStatsFetch(
     input: Parameters<typeof fetch>[0],
@@ -70,7 +72,7 @@ export function createHfStatsFetch(
 }
 
 /** Statistics never change the outcome of the request they observe. */
-function observe(service: () => HfStatsService | undefined, step: () => void): void {
+function observe(service: () => HfStatsRecorder | undefined, step: () => void): void {
   try {
     step();
   } catch (error) {

@@ -15,7 +15,7 @@ export async function createHfStatsStore(options: HfStatsOptions): Promise<HfSta
       sessionIdleTimeoutMs: options.sessionIdleTimeoutMs,
     });
   }
-  return new HfMemoryStore();
+  return new HfMemoryStore({ maxModels: options.maxModels, maxSessions: options.maxSessions });
 }
 
 /** Creates the Redis store, loading ioredis only now, so that apps on the memory store never need it. */
