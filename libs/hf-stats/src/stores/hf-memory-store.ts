@@ -41,6 +41,11 @@ export class HfMemoryStore implements HfStatsStore, HfLocalFigures {
   /** Folds a call into the global figures and into its session, if the lifecycle kept one for it. */
   record(call: HfCallRecord): void {
     this.global.add(call);
+    this.recordInSession(call);
+  }
+
+  /** Folds a call into its session only (the Redis store shows the cluster's global figures, not these). */
+  recordInSession(call: HfCallRecord): void {
     if (call.sessionId !== undefined) {
       this.sessions.get(call.sessionId)?.stats.add(call);
     }

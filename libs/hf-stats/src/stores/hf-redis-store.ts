@@ -6,8 +6,8 @@ import type { HfSessionEndHandler, HfStatsStore } from './hf-stats-store.js';
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
 import { RedisChunkSender } from './redis-chunk-sender.js';
-import type { FlushChunk, InFlightFlush, SessionView } from './redis-flush-plan.js';
-import type { FlushReply } from './redis-script-runner.js';
+import { RedisClusterView } from './redis-cluster-view.js';
+import type { SessionView } from './redis-flush-plan.js';
 import { RedisSessionViews } from './redis-session-views.js';
 import { RedisWriteBehind } from './redis-write-behind.js';
 import { ScopeDelta } from './scope-delta.js';
@@ -17,14 +17,6 @@ export interface HfRedisStoreLimits {
   maxModels: number;
   maxSessions: number;
   sessionIdleTimeoutMs: number;
-}
-
-function pairsOf(flat: string[]): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    fields.set(flat[i], flat[i + 1]);
-  }
-  return fields;
 }
 
 /**
@@ -40,12 +32,9 @@ export class HfRedisStore implements HfStatsStore {
   readonly local: HfMemoryStore;
   private readonly logger = new Logger('HfStats');
   private readonly sender: RedisChunkSender;
-  private readonly views: RedisSessionViews;
   private readonly writes: RedisWriteBehind;
-  private remoteGlobal: ScopeDelta;
-  private onSessionEnd: HfSessionEndHandler | undefined;
+  private readonly cluster: RedisClusterView;
   private bufferOverflowCount = 0;
-  private refusedSessionCount = 0;
 
   constructor(
     private readonly redis: HfRedisClient,
@@ -56,22 +45,22 @@ export class HfRedisStore implements HfStatsStore {
   ) {
     this.local = new HfMemoryStore(limits);
     // The cached sessions are of the lost epoch; the restore and the next reads fill the cache again.
-    this.sender = new RedisChunkSender(redis, settings, limits, this.logger, () => this.views.clear());
-    this.remoteGlobal = new ScopeDelta(limits.maxModels);
+    this.sender = new RedisChunkSender(redis, settings, limits, this.logger, () => this.cluster.sessions.clear());
     this.writes = new RedisWriteBehind(
       this.sender,
       settings,
       limits.maxModels,
       this.logger,
-      (sessionId) => this.views.caches(sessionId),
-      (chunk, flush, reply, clockOffset) => this.applyReply(chunk, flush, reply, clockOffset),
+      (sessionId) => this.cluster.sessions.caches(sessionId),
+      (chunk, flush, reply, clockOffset) => this.cluster.apply(chunk, flush, reply, clockOffset),
     );
-    this.views = new RedisSessionViews(
+    const sessions = new RedisSessionViews(
       limits,
       () => this.writes.inFlight?.buffer,
       () => this.writes.pending,
       () => this.partial,
     );
+    this.cluster = new RedisClusterView(limits.maxModels, sessions, this.sender);
   }
 
   /**
@@ -84,7 +73,7 @@ export class HfRedisStore implements HfStatsStore {
 
   /** New sessions kept apart nowhere: past a bound here, or refused by Redis at `maxSessions`. */
   get sessionOverflowCount(): number {
-    return this.local.sessionOverflowCount + this.bufferOverflowCount + this.refusedSessionCount;
+    return this.local.sessionOverflowCount + this.bufferOverflowCount + this.cluster.refusedSessionCount;
   }
 
   /** Calls Redis lost that no running replica could write again. */
@@ -103,12 +92,13 @@ export class HfRedisStore implements HfStatsStore {
   }
 
   start(onSessionEnd: HfSessionEndHandler): void {
-    this.onSessionEnd = onSessionEnd;
+    this.cluster.onSessionEnd = onSessionEnd;
     this.writes.start();
   }
 
   record(call: HfCallRecord): void {
-    this.local.record(call);
+    // This replica's session figures (its budgets read them) and the buffers; its global ones would go unread.
+    this.local.recordInSession(call);
     this.writes.pending.global.add(call);
     if (call.sessionId !== undefined) {
       this.sessionDelta(call.sessionId, call.endedAt)?.delta.add(call);
@@ -129,7 +119,7 @@ export class HfRedisStore implements HfStatsStore {
   }
 
   globalStats(): HfStats {
-    const view = new ScopeDelta(this.limits.maxModels).merge(this.remoteGlobal);
+    const view = new ScopeDelta(this.limits.maxModels).merge(this.cluster.global);
     const inFlight = this.writes.inFlight;
     if (inFlight !== undefined) {
       view.merge(inFlight.buffer.global);
@@ -139,28 +129,26 @@ export class HfRedisStore implements HfStatsStore {
   }
 
   sessionStats(sessionId: string): HfSessionStats | undefined {
-    return this.views.session(sessionId);
+    return this.cluster.sessions.session(sessionId);
   }
 
   listSessions(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats> {
-    return this.views.page(query);
+    return this.cluster.sessions.page(query);
   }
 
   recentActiveSessions(limit: number): HfSessionStats[] {
-    return this.views.recentActive(limit);
+    return this.cluster.sessions.recentActive(limit);
   }
 
   activeSessionCount(): number {
-    return this.views.activeCount();
+    return this.cluster.sessions.activeCount();
   }
 
   reset(): void {
     this.local.reset();
     this.writes.reset();
-    this.remoteGlobal = new ScopeDelta(this.limits.maxModels);
-    this.views.clear();
+    this.cluster.reset();
     this.bufferOverflowCount = 0;
-    this.refusedSessionCount = 0;
   }
 
   /** Writes what is buffered now and refreshes the cluster view. Never rejects. */
@@ -196,46 +184,5 @@ export class HfRedisStore implements HfStatsStore {
       view.lastActivityAt = now;
     }
     return view;
-  }
-
-  private applyReply(chunk: FlushChunk, flush: InFlightFlush, reply: FlushReply, clockOffset: number): void {
-    const [status, , globalFlat, activeCount, sessionsFlat, won, , refused, , lifecyclesFlat] = reply;
-    if (chunk.kind === 'd') {
-      if (status === 1) {
-        this.refusedSessionCount += refused;
-      }
-      // In Redis now, and in the reply below: no longer shown from the buffer too.
-      for (const [sessionId] of chunk.sessions) {
-        flush.buffer.sessions.delete(sessionId);
-      }
-    }
-    if (chunk.final) {
-      this.remoteGlobal = ScopeDelta.fromHash(pairsOf(globalFlat), this.limits.maxModels);
-      this.sender.seenCalls = this.remoteGlobal.total.callCount;
-      this.views.remoteActiveCount = activeCount;
-    }
-    if (chunk.kind === 'd') {
-      const own = new Map(chunk.sessions);
-      for (let i = 0; i + 1 < lifecyclesFlat.length; i += 2) {
-        const sessionId = lifecyclesFlat[i] as string;
-        const view = own.get(sessionId);
-        if (view !== undefined) {
-          this.views.addOwn(sessionId, view, lifecyclesFlat[i + 1] as string[], clockOffset);
-        }
-      }
-    }
-    for (let i = 0; i + 1 < sessionsFlat.length; i += 2) {
-      const sessionId = sessionsFlat[i] as string;
-      const view = this.views.putRemote(sessionId, pairsOf(sessionsFlat[i + 1] as string[]), clockOffset);
-      if (view.endedAt !== 0) {
-        this.sender.contribution.noteEnd(sessionId, view.endedAt);
-      }
-    }
-    for (let i = 0; i + 1 < won.length; i += 2) {
-      const session = this.views.session(won[i]);
-      if (session !== undefined) {
-        this.onSessionEnd?.(session, won[i + 1] as HfSessionEndReason);
-      }
-    }
   }
 }
