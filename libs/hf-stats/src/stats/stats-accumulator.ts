@@ -193,6 +193,12 @@ function modelStatsJson(stats: StatsAccumulator): HfModelStats {
 /** Running figures of a scope (global, or one session): its own, and per model within a bound. */
 export class ScopeAccumulator extends StatsAccumulator {
   private byModel: BoundedDimensionMap<StatsAccumulator> | undefined = undefined;
+  /**
+   * The one model of every call so far, while there is only one: its figures are then the scope's
+   * own, so no map is kept (most sessions see one model; the map and a second set of figures would
+   * double what a session holds). The map is made when a second model comes.
+   */
+  private soleModel: string | undefined = undefined;
   budgetRejectedCount = 0;
 
   constructor(private readonly maxModels: number) {
@@ -200,18 +206,38 @@ export class ScopeAccumulator extends StatsAccumulator {
   }
 
   override add(call: HfCallRecord): void {
+    const model = call.model ?? UNKNOWN_MODEL;
+    if (this.byModel === undefined && (this.callCount === 0 || this.soleModel === model)) {
+      this.soleModel = model;
+      super.add(call);
+      return;
+    }
+    this.byModel ??= this.modelMap();
+    this.soleModel = undefined;
     super.add(call);
-    (this.byModel ??= modelStatsMap(this.maxModels)).admit(call.model ?? UNKNOWN_MODEL).add(call);
+    this.byModel.admit(model).add(call);
   }
 
   override reset(): void {
     super.reset();
     this.byModel = undefined;
+    this.soleModel = undefined;
     this.budgetRejectedCount = 0;
   }
 
   override toJSON(): HfStats {
-    const byModel = this.byModel?.toObject(modelStatsJson) ?? {};
-    return { ...super.toJSON(), byModel, budgetRejectedCount: this.budgetRejectedCount };
+    const byModel = (this.byModel ?? (this.soleModel === undefined ? undefined : this.modelMap()))?.toObject(
+      modelStatsJson,
+    );
+    return { ...super.toJSON(), byModel: byModel ?? {}, budgetRejectedCount: this.budgetRejectedCount };
+  }
+
+  /** The map of models as the calls so far would have made it: all of them admitted under the sole model. */
+  private modelMap(): BoundedDimensionMap<StatsAccumulator> {
+    const map = modelStatsMap(this.maxModels);
+    if (this.soleModel !== undefined && this.callCount > 0) {
+      mergeStats(map.admit(this.soleModel, this.callCount), this);
+    }
+    return map;
   }
 }
