@@ -235,6 +235,7 @@ export const FETCH_ARGUMENT_PROBLEMS = {
   baseFetch: '"baseFetch" must be a fetch function',
   computeTimeUnit: `invalid "computeTimeUnit": expected 'auto', 's' or 'ms'`,
   stats: '"stats" must be the HfStatsService of the app',
+  includeStreamUsage: '"includeStreamUsage" must be a boolean',
 } as const;
 
 /** `createHfStatsFetch` called with an invalid argument, in the words of {@link FETCH_ARGUMENT_PROBLEMS}. */
