@@ -142,7 +142,8 @@ describe('Inference Providers: the provider of each call, through the real clien
       expect(names.length).toBeLessThanOrEqual(4);
       for (const name of names) {
         expect(name.length).toBeLessThanOrEqual(200);
-        expect(name.isWellFormed()).toBe(true);
+        // No lone surrogate: every high one is followed by a low one, and every low one follows a high one.
+        expect(name).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
         // oxlint-disable-next-line no-control-regex
         expect(name).not.toMatch(/[\u0000-\u001f]/);
       }

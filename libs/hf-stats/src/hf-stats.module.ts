@@ -15,6 +15,7 @@ import {
 } from './hf-stats.options.js';
 import { HfStatsScheduler } from './hf-stats.scheduler.js';
 import { HfStatsService } from './hf-stats.service.js';
+import { HfRouterPricing } from './stats/pricing/hf-router-pricing.service.js';
 import { HfStatsLogService } from './logging/hf-stats-log.service.js';
 import { createHfStatsStore } from './stores/create-hf-stats-store.js';
 import { HfStatsStore } from './stores/hf-stats-store.js';
@@ -99,6 +100,7 @@ export class HfStatsModule implements OnModuleInit {
     const providers: Provider[] = [
       optionsProvider,
       { provide: HfStatsStore, inject: [HF_STATS_OPTIONS], useFactory: createHfStatsStore },
+      HfRouterPricing,
       HfStatsService,
       HfStatsInterceptor,
       HfStatsLogService,
@@ -126,7 +128,7 @@ export class HfStatsModule implements OnModuleInit {
           ]
         : [],
       providers,
-      exports: [HfStatsService, HfStatsInterceptor, HfStatsTimelineService],
+      exports: [HfStatsService, HfStatsInterceptor, HfStatsTimelineService, HfRouterPricing],
     };
   }
 }

@@ -41,6 +41,7 @@ import type {
 import type { HfStatsListener } from './stats/hf-stats-listener.js';
 import { PendingCall, type HfCallSink, type HfCallStart } from './stats/pending-call.js';
 import { HfPricing } from './stats/pricing.js';
+import { HfRouterPricing } from './stats/pricing/hf-router-pricing.service.js';
 import { ScopeAccumulator } from './stats/stats-accumulator.js';
 import { latestService } from './decorators/call-site-registry.js';
 import { HfMemoryStore } from './stores/hf-memory-store.js';
@@ -98,6 +99,7 @@ export class HfStatsService
     @Inject(HF_STATS_OPTIONS) readonly options: HfStatsSettings,
     private readonly cls: ClsService,
     @Optional() @Inject(HfStatsStore) store?: HfStatsStore,
+    @Optional() routerPricing?: HfRouterPricing,
   ) {
     this.store = store ?? new HfMemoryStore();
     this.global = new ScopeAccumulator(options.maxModels);
@@ -108,7 +110,9 @@ export class HfStatsService
       (sessionId, reason, now) => this.finishSession(sessionId, reason, now),
       (error) => this.reportFailure(error),
     );
-    this.pricing = options.pricing.length > 0 ? new HfPricing(options.pricing) : undefined;
+    const router = options.routerPricing === undefined ? undefined : routerPricing;
+    this.pricing =
+      options.pricing.length > 0 || router !== undefined ? new HfPricing(options.pricing, router) : undefined;
     this.budget =
       options.budget === undefined
         ? undefined
@@ -369,6 +373,8 @@ export class HfStatsService
       inputTokens,
       outputTokens,
       computeTimeMs,
+      provider,
+      billTo,
     } = call;
     if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
       throw invalidArgument('record', 'durationMs', durationMs, 'a finite number >= 0');
@@ -399,8 +405,14 @@ export class HfStatsService
     if (model !== undefined && typeof model !== 'string') {
       throw invalidArgument('record', 'model', model, 'a string');
     }
-    if (operation !== undefined && typeof operation !== 'string') {
-      throw invalidArgument('record', 'operation', operation, 'a string');
+    for (const [field, value] of [
+      ['operation', operation],
+      ['provider', provider],
+      ['billTo', billTo],
+    ] as const) {
+      if (value !== undefined && typeof value !== 'string') {
+        throw invalidArgument('record', field, value, 'a string');
+      }
     }
     if (call.ok !== undefined && typeof call.ok !== 'boolean') {
       throw invalidArgument('record', 'ok', call.ok, 'true or false');
@@ -412,6 +424,8 @@ export class HfStatsService
     this.recordCall({
       sessionId: sessionId === null ? undefined : (sessionId ?? this.currentSessionId()),
       model: boundedNameOf(model),
+      provider: boundedNameOf(provider),
+      billTo: boundedNameOf(billTo),
       operation: boundedNameOf(operation),
       textCount: texts,
       characterCount: characters,
@@ -446,8 +460,10 @@ export class HfStatsService
         const price = this.pricing.priceCall({
           ...call,
           characterCount: call.characterCount ?? call.attempts?.computeCharacters,
+          computeType: call.attempts?.computeType,
         });
         call.costNanoUsd = price.priced ? price.costNanoUsd : undefined;
+        call.priceSource = price.source;
       }
       this.global.add(call);
       if (call.sessionId !== undefined) {

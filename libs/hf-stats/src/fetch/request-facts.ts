@@ -41,7 +41,10 @@ const CHAT_COMPLETIONS = /\/chat\/completions\/?(?:\?.*)?$/;
  * (a JSON string body with `stream: true`) that has no `stream_options.include_usage` of its own; else
  * `init` as it was. The one change the module makes to a request, and only on the `includeStreamUsage` opt-in.
  */
-export function withStreamUsage(input: Parameters<typeof fetch>[0], init: RequestInit | undefined): RequestInit | undefined {
+export function withStreamUsage(
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit | undefined,
+): RequestInit | undefined {
   if (typeof init?.body !== 'string' || !CHAT_COMPLETIONS.test(urlOf(input))) {
     return init;
   }

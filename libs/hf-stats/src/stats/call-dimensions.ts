@@ -41,7 +41,9 @@ export const CALL_DIMENSIONS = [
 /** The JSON field of each dimension. */
 export type HfDimensionKey = (typeof CALL_DIMENSIONS)[number]['key'];
 
-const BY_FIELD: ReadonlyMap<string, number> = new Map(CALL_DIMENSIONS.map((dimension, index) => [dimension.field, index]));
+const BY_FIELD: ReadonlyMap<string, number> = new Map(
+  CALL_DIMENSIONS.map((dimension, index) => [dimension.field, index]),
+);
 
 /** The index in {@link CALL_DIMENSIONS} of a Redis field letter, or undefined. */
 export function dimensionOfField(field: string): number | undefined {
