@@ -16,6 +16,7 @@ import {
 import { HfStatsScheduler } from './hf-stats.scheduler.js';
 import { HfStatsService } from './hf-stats.service.js';
 import { HfRouterPricing } from './stats/pricing/hf-router-pricing.service.js';
+import { HfStatsRecorder } from './recording/hf-stats.recorder.js';
 import { HfStatsLogService } from './logging/hf-stats-log.service.js';
 import { createHfStatsStore } from './stores/create-hf-stats-store.js';
 import { HfStatsStore } from './stores/hf-stats-store.js';
@@ -101,6 +102,7 @@ export class HfStatsModule implements OnModuleInit {
       optionsProvider,
       { provide: HfStatsStore, inject: [HF_STATS_OPTIONS], useFactory: createHfStatsStore },
       HfRouterPricing,
+      HfStatsRecorder,
       HfStatsService,
       HfStatsInterceptor,
       HfStatsLogService,
@@ -128,7 +130,8 @@ export class HfStatsModule implements OnModuleInit {
           ]
         : [],
       providers,
-      exports: [HfStatsService, HfStatsInterceptor, HfStatsTimelineService, HfRouterPricing],
+      // The recorder is exported for the metrics module; apps can't name it (index.ts doesn't export it).
+      exports: [HfStatsService, HfStatsRecorder, HfStatsInterceptor, HfStatsTimelineService, HfRouterPricing],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { invalidFetchArgument } from '../hf-stats.messages.js';
-import { latestService } from '../decorators/call-site-registry.js';
+import { latestRecorder } from '../decorators/call-site-registry.js';
 import type { HfStatsService } from '../hf-stats.service.js';
+import { recorderOf } from '../recording/recorder-of.js';
 import { callContext } from '../stats/call-context.js';
 import type { HfCallRecorder } from '../stats/pending-call.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
@@ -47,15 +48,15 @@ export function createHfStatsFetch(
   if (unit !== 'auto' && unit !== 's' && unit !== 'ms') {
     throw invalidFetchArgument('computeTimeUnit');
   }
-  const stats = options.stats;
-  if (stats !== undefined && (stats === null || typeof stats.recordUntrackedAttempt !== 'function')) {
+  const stats = options.stats === undefined ? undefined : recorderOf(options.stats);
+  if (options.stats !== undefined && stats === undefined) {
     throw invalidFetchArgument('stats');
   }
   const includeStreamUsage = options.includeStreamUsage ?? false;
   if (typeof includeStreamUsage !== 'boolean') {
     throw invalidFetchArgument('includeStreamUsage');
   }
-  const untracked = (): HfCallRecorder | undefined => stats ?? latestService();
+  const untracked = (): HfCallRecorder | undefined => stats ?? latestRecorder();
   callContext.enabled = true;
   return async function hfStatsFetch(
     input: Parameters<typeof fetch>[0],
