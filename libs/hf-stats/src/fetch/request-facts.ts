@@ -61,6 +61,6 @@ export function withStreamUsage(
   if (options !== undefined && (options === null || typeof options !== 'object' || 'include_usage' in options)) {
     return init;
   }
-  const streamOptions = { ...(options as object | undefined), include_usage: true };
+  const streamOptions = { ...options, include_usage: true };
   return { ...init, body: JSON.stringify({ ...body, stream_options: streamOptions }) };
 }

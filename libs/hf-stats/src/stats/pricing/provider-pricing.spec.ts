@@ -138,7 +138,10 @@ describe("Hugging Face's price table", () => {
     const huge = {
       data: Array.from({ length: 1100 }, (_, i) => ({
         id: `m${i}`,
-        providers: Array.from({ length: 100 }, (_, j) => ({ provider: `p${j}`, pricing: { input: 1, output: 1 } })),
+        providers: Array.from({ length: 100 }, (_unused, j) => ({
+          provider: `p${j}`,
+          pricing: { input: 1, output: 1 },
+        })),
       })),
     };
     expect(RouterPriceTable.parse(huge)?.priceCount).toBe(MAX_TABLE_PRICES);
