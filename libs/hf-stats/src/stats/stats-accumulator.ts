@@ -214,8 +214,9 @@ export function dimensionStatsMaps(maxNames: number): DimensionMaps<StatsAccumul
   return new DimensionMaps(maxNames, newStats, mergeStats);
 }
 
+/** A name's figures as JSON: those of `StatsAccumulator`, even for the scope itself (a dimension's one name). */
 function modelStatsJson(stats: StatsAccumulator): HfModelStats {
-  return stats.toJSON();
+  return StatsAccumulator.prototype.toJSON.call(stats);
 }
 
 /** Adds a call to one dimension's figures. */
@@ -233,8 +234,9 @@ export class ScopeAccumulator extends StatsAccumulator {
   }
 
   override add(call: HfCallRecord): void {
+    // Before the scope's own figures: a dimension's first name may copy them (see `DimensionMaps`).
+    (this.dimensions ??= new DimensionMaps(this.maxModels, newStats, mergeStats, this)).add(call, addCallTo);
     super.add(call);
-    (this.dimensions ??= dimensionStatsMaps(this.maxModels)).add(call, addCallTo);
   }
 
   override reset(): void {
