@@ -1,7 +1,22 @@
+import { Module, type INestApplication } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HfStats } from 'nestjs-hf-stats';
+import {
+  HfStatsModule,
+  HfStatsService,
+  type HfSessionStats,
+  type HfStats,
+  type HfStatsSnapshot,
+} from 'nestjs-hf-stats';
+import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import { startLoopbackRouter, type LoopbackRouter, type RouterTable } from './fixtures/providers/loopback-router.js';
-import { LLAMA, nano, QWEN, startProvidersApp, type ProvidersApp } from './fixtures/providers/providers.app.js';
+import {
+  LLAMA,
+  nano,
+  ProviderClient,
+  QWEN,
+  startProvidersApp,
+  type ProvidersApp,
+} from './fixtures/providers/providers.app.js';
 
 const USAGE = { prompt_tokens: 100, completion_tokens: 20 };
 const TABLE: RouterTable = {
@@ -152,5 +167,50 @@ describe('Inference Providers: the provider of each call, through the real clien
       );
     }
     expect(Object.hasOwn(global.byProvider, '__proto__')).toBe(true);
+  });
+});
+
+describe.each(ADAPTERS)('GET /hf-stats shows byProvider, byBillTo and priceSources (%s)', (adapter) => {
+  let router: LoopbackRouter;
+  let app: INestApplication | undefined;
+
+  beforeAll(async () => {
+    router = await startLoopbackRouter({ autoProvider: () => 'novita', usage: USAGE });
+    router.table = TABLE;
+  });
+  afterAll(() => router.close());
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('in the global figures and the session of the call', async () => {
+    @Module({
+      imports: [
+        HfStatsModule.forRoot({ log: false, publicRoutes: true, routerPricing: { url: `${router.url}/v1/models` } }),
+      ],
+      providers: [{ provide: ProviderClient, useFactory: () => new ProviderClient(router, {}) }],
+    })
+    class HttpProvidersModule {}
+    app = await createApp(HttpProvidersModule, adapter);
+    const client = app.get(ProviderClient);
+    const stats = app.get(HfStatsService);
+    await stats.runInSession('s-1', () => client.chat({ model: LLAMA, messages: hi }, { billTo: 'acme-org' }));
+    const base = await app.getUrl();
+    const snapshot = (await (await fetch(`${base}/hf-stats`)).json()) as HfStatsSnapshot;
+    const price = nano(USAGE.prompt_tokens, 0.39e-6) + nano(USAGE.completion_tokens, 0.39e-6);
+    expect(snapshot.global.byProvider).toEqual({
+      novita: expect.objectContaining({ callCount: 1, estimatedCostUsd: price / 1e9 }) as unknown,
+    });
+    expect(snapshot.global.byBillTo['acme-org'].callCount).toBe(1);
+    expect(snapshot.global.priceSources).toEqual({
+      userRule: 0,
+      routerTable: 1,
+      computeTime: 0,
+      noRule: 0,
+      unitUnmeasured: 0,
+    });
+    const session = (await (await fetch(`${base}/hf-stats/sessions/s-1`)).json()) as HfSessionStats;
+    expect(session.byProvider.novita.callCount).toBe(1);
   });
 });
