@@ -77,9 +77,9 @@ function priced(cost: number, source: 'userRule' | 'routerTable' | 'computeTime'
  * The rule of a call is the first, in list order, whose `model` matches the call's model, whose `provider` and
  * `computeType` (when set) match the call's, and whose `validFrom` is not after the call's `endedAt`: list a
  * newer price before the older one it replaces. A call no rule matches is priced from Hugging Face's table
- * (`routerPricing`) when it is on and lists the call's (model, provider) with a price: user rules win. A call without a
- * model name is matched as `''`, so only `*`-only globs apply to it. A call is unpriced when no rule matches or
- * when its rule prices a unit the call did not measure.
+ * (`routerPricing`) when it is on and lists the call's (model, provider) with a price: user rules win. A call
+ * without a model name is matched as `''`, so only `*`-only globs apply to it. A call is unpriced when nothing
+ * matches (`noRule`) or when its price bills a unit the call did not measure (`unitUnmeasured`).
  *
  * Money is an integer number of nano-dollars per call: each part is `Math.round(units * priceUsd * 1e9)`, so it
  * is off by at most 0.5 nano-dollar per part per call, and totals summed as integers never drift (exact while
