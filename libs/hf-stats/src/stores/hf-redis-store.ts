@@ -86,11 +86,6 @@ export class HfRedisStore implements HfStatsStore {
     return this.sender.roundTripCount;
   }
 
-  /** Bytes of the not-yet-flushed figures are bounded: one `ScopeDelta` per session, at most `maxSessions`. */
-  get bufferedSessionCount(): number {
-    return this.writes.pending.sessions.size + (this.writes.inFlight?.buffer.sessions.size ?? 0);
-  }
-
   start(onSessionEnd: HfSessionEndHandler): void {
     this.cluster.onSessionEnd = onSessionEnd;
     this.writes.start();

@@ -9,14 +9,14 @@ import { ScopeDelta } from './scope-delta.js';
  */
 
 /** A session's lifecycle seen from here: the cluster's (last read) and this replica's buffered parts together. */
-export interface SessionLifecycle {
+export interface SessionTimes {
   startedAt: number;
   lastActivityAt: number;
   endedAt: number;
 }
 
 /** Folds one part (remote first, then the buffers, oldest first) into a lifecycle. */
-export function fold(view: SessionLifecycle, part: SessionView | undefined, first: boolean): boolean {
+export function fold(view: SessionTimes, part: SessionView | undefined, first: boolean): boolean {
   if (part === undefined) {
     return first;
   }
@@ -46,7 +46,7 @@ export function deltaOf(parts: ReadonlyArray<SessionView | undefined>, maxModels
 }
 
 /** The JSON of a session seen from here, as the memory store writes its own. */
-export function sessionJsonOf(sessionId: string, lifecycle: SessionLifecycle, delta: ScopeDelta): HfSessionStats {
+export function sessionJsonOf(sessionId: string, lifecycle: SessionTimes, delta: ScopeDelta): HfSessionStats {
   const { startedAt, lastActivityAt, endedAt } = lifecycle;
   return sessionJson(sessionId, startedAt, lastActivityAt, endedAt === 0 ? undefined : endedAt, delta.toJSON());
 }

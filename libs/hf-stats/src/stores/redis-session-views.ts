@@ -6,7 +6,7 @@ import {
 } from '../sessions/session-page.js';
 import type { HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import type { FlushBuffer, SessionView } from './redis-flush-plan.js';
-import { deltaOf, fold, sessionJsonOf, type SessionLifecycle } from './redis-session-parts.js';
+import { deltaOf, fold, sessionJsonOf, type SessionTimes } from './redis-session-parts.js';
 import { ScopeDelta } from './scope-delta.js';
 
 /**
@@ -89,7 +89,7 @@ export class RedisSessionViews {
    */
   page(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats> {
     const ids = this.filterIds(() => true);
-    const scratch: SessionLifecycle = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
+    const scratch: SessionTimes = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
     const page = pageSessions(
       ids,
       (sessionId): HfSessionKey => {
@@ -113,7 +113,7 @@ export class RedisSessionViews {
    * per session, and the figures of the kept ones only.
    */
   recentActive(limit: number): HfSessionStats[] {
-    const scratch: SessionLifecycle = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
+    const scratch: SessionTimes = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
     const ids: string[] = [];
     const times: number[] = [];
     this.filterIds((sessionId) => {
@@ -148,7 +148,7 @@ export class RedisSessionViews {
   activeCount(): number {
     if (this.isPartial()) {
       // Redis's count is stale: count the sessions known here that are still active by this replica's clock.
-      const scratch: SessionLifecycle = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
+      const scratch: SessionTimes = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
       return this.filterIds((sessionId) => this.lifecycleInto(scratch, sessionId) && scratch.endedAt === 0).length;
     }
     // Sessions buffered here that Redis did not count as active at the last flush are active too.
@@ -202,8 +202,8 @@ export class RedisSessionViews {
     return parts;
   }
 
-  private lifecycle(sessionId: string): SessionLifecycle | undefined {
-    const view: SessionLifecycle = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
+  private lifecycle(sessionId: string): SessionTimes | undefined {
+    const view: SessionTimes = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
     return this.lifecycleInto(view, sessionId) ? view : undefined;
   }
 
@@ -211,7 +211,7 @@ export class RedisSessionViews {
    * The lifecycle of a session into `view`, false when unknown; allocates nothing, so that the summary can look at
    * 10,000 sessions to keep 50.
    */
-  private lifecycleInto(view: SessionLifecycle, sessionId: string): boolean {
+  private lifecycleInto(view: SessionTimes, sessionId: string): boolean {
     const older = this.older();
     const newer = this.newer();
     let empty = fold(view, this.remote.get(sessionId), true);
