@@ -17,6 +17,11 @@ import {
 import { HfMetricsSettings, resolveHfMetricsOptions, type HfMetricsOptions } from './metrics/metrics.options.js';
 import { validateHfPriceRules, type HfPriceRule } from './stats/pricing/price-rules.js';
 import {
+  resolveHfRouterPricingOptions,
+  type HfRouterPricingOptions,
+  type HfRouterPricingSettings,
+} from './stats/pricing/router-pricing.options.js';
+import {
   HfStatsLogSettings,
   resolveHfStatsLogOptions,
   type HfStatsLogOptions,
@@ -85,6 +90,11 @@ export interface HfStatsModuleOptions {
   serverTiming?: boolean;
   /** Minutes of per-minute figures kept for `GET /<path>/timeline` and the dashboard (a fixed ring). Default 60, at most 10080. */
   timelineMinutes?: number;
+  /**
+   * Price token-billed calls per (model, provider) from Hugging Face's own table (`GET /v1/models` of the
+   * router), read at startup and every `refreshIntervalMs`; `pricing` rules win over it. Default off.
+   */
+  routerPricing?: boolean | HfRouterPricingOptions;
 }
 
 /** The options that shape the module itself, so they cannot come from an async factory. */
@@ -127,6 +137,7 @@ export class HfStatsSettings {
   tracing = false;
   serverTiming = true;
   timelineMinutes = 60;
+  routerPricing: HfRouterPricingSettings | undefined = undefined;
 }
 
 /**
@@ -197,5 +208,6 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
     throw invalidOption('timelineMinutes', resolved.timelineMinutes, ONE_WEEK);
   }
   resolved.store = resolveHfStatsStoreOptions(options.store);
+  resolved.routerPricing = resolveHfRouterPricingOptions(options.routerPricing);
   return resolved;
 }

@@ -5,6 +5,7 @@ import { recorderOf } from '../recording/recorder-of.js';
 import { callContext } from '../stats/call-context.js';
 import type { HfCallRecorder } from '../stats/pending-call.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
+import { readRequestFacts, withStreamUsage, type HfRequestFacts } from './request-facts.js';
 
 /** Options of {@link createHfStatsFetch}. */
 export interface HfStatsFetchOptions {
@@ -21,6 +22,12 @@ export interface HfStatsFetchOptions {
    * in that call's app.
    */
   stats?: HfStatsService;
+  /**
+   * Add `stream_options: { include_usage: true }` to streamed chat-completion requests that lack it, so that
+   * OpenAI-compatible servers report the tokens of a stream. The one case where the fetch changes a request;
+   * a request that sets `include_usage` itself is left as it is. Default `false`.
+   */
+  includeStreamUsage?: boolean;
 }
 
 /**
@@ -45,6 +52,10 @@ export function createHfStatsFetch(
   if (options.stats !== undefined && stats === undefined) {
     throw invalidFetchArgument('stats');
   }
+  const includeStreamUsage = options.includeStreamUsage ?? false;
+  if (typeof includeStreamUsage !== 'boolean') {
+    throw invalidFetchArgument('includeStreamUsage');
+  }
   const untracked = (): HfCallRecorder | undefined => stats ?? latestRecorder();
   callContext.enabled = true;
   return async function hfStatsFetch(
@@ -52,19 +63,29 @@ export function createHfStatsFetch(
     init?: Parameters<typeof fetch>[1],
   ): Promise<Response> {
     const call = callContext.storage.getStore();
+    let facts: HfRequestFacts | undefined;
+    let sent = init;
+    if (call !== undefined) {
+      observe(untracked, () => {
+        facts = readRequestFacts(input, init);
+        if (includeStreamUsage) {
+          sent = withStreamUsage(input, init);
+        }
+      });
+    }
     let response: Response;
     try {
-      response = await baseFetch(input, init);
+      response = await baseFetch(input, sent);
     } catch (error) {
       observe(untracked, () =>
-        call === undefined ? untracked()?.recordUntrackedAttempt() : call.recordAttempt(undefined, undefined),
+        call === undefined ? untracked()?.recordUntrackedAttempt() : call.recordAttempt(undefined, undefined, facts),
       );
       throw error;
     }
     observe(untracked, () =>
       call === undefined
         ? untracked()?.recordUntrackedAttempt()
-        : call.recordAttempt(response.status, readComputeHeaders(response.headers, unit)),
+        : call.recordAttempt(response.status, readComputeHeaders(response.headers, unit), facts),
     );
     return response;
   };

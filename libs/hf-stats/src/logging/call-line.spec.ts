@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callAttempts, callRecord } from '../stats/call-record.fixture.js';
+import type { HfCallAttempts, HfCallRecord } from '../stats/hf-call-record.js';
 import { callLine } from './call-line.js';
 import { callLogEntry, formatLogEntry } from './log-lines.js';
 
@@ -17,6 +18,7 @@ const attempts = fc.option(
     queueTimeMs: count,
     inferenceTimeMs: count,
     invalidHeaderCount: fc.nat(3),
+    computeType: text,
   }),
   { nil: undefined },
 );
@@ -35,7 +37,55 @@ const record = fc.record({
   computeTimeMs: count,
   attempts,
   costNanoUsd: fc.option(fc.oneof(fc.nat(), fc.double({ noNaN: true })), { nil: undefined }),
+  provider: text,
+  billTo: text,
+  priceSource: fc.option(
+    fc.constantFrom('userRule', 'routerTable', 'computeTime', 'noRule', 'unitUnmeasured' as const),
+    {
+      nil: undefined,
+    },
+  ),
 });
+
+/** Every field of a record set, none undefined: a field added to the record must be added here (it won't compile). */
+type Full<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+const FULL_ATTEMPTS: Full<HfCallAttempts> = {
+  count: 2,
+  rateLimitedCount: 1,
+  statusCodes: [429, 200],
+  requestId: 'r-1',
+  computeTimeMs: 1.5,
+  computeCharacters: 40,
+  computeTokens: 12,
+  promptTokens: 10,
+  generatedTokens: 2,
+  queueTimeMs: 0.25,
+  inferenceTimeMs: 1.25,
+  provider: 'together',
+  computeType: 'gpu',
+  billTo: 'org',
+  endpoint: true,
+  invalidHeaderCount: 1,
+};
+const FULL_RECORD: Full<HfCallRecord> = {
+  sessionId: 's-1',
+  model: 'm',
+  provider: 'together',
+  billTo: 'org',
+  operation: 'chat-completion',
+  textCount: 2,
+  characterCount: 40,
+  durationMs: 12.3456,
+  ok: false,
+  errorType: '429',
+  endedAt: 1_000,
+  inputTokens: 10,
+  outputTokens: 2,
+  computeTimeMs: 1.5,
+  attempts: FULL_ATTEMPTS,
+  costNanoUsd: 1_234,
+  priceSource: 'routerTable',
+};
 
 describe('callLine', () => {
   it('writes the hf_call line byte for byte as the entry through JSON.stringify does (property)', () => {
@@ -46,6 +96,10 @@ describe('callLine', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it('writes every field of a record that has all of them as the entry does', () => {
+    expect(callLine(FULL_RECORD, 'json')).toBe(formatLogEntry(callLogEntry(FULL_RECORD), 'json'));
   });
 
   it('escapes the characters JSON leaves raw, and a line of calls ending in the same millisecond keeps its time', () => {

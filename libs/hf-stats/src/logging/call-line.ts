@@ -40,7 +40,8 @@ function field(key: string, value: unknown): string {
 /**
  * The `hf_call` line of a call: byte for byte `formatLogEntry(callLogEntry(call), format)`, keys in
  * the same order, written directly rather than through an entry object and `JSON.stringify`,
- * because it runs for every call. The `text` format takes the general path.
+ * because it runs for every call. The `text` format takes the general path. A field added to the
+ * record must be added here too: `call-line.spec.ts` fails to compile until its full record has it.
  */
 export function callLine(call: HfCallRecord, format: HfStatsLogFormat): string {
   if (format !== 'json') {
@@ -57,6 +58,7 @@ export function callLine(call: HfCallRecord, format: HfStatsLogFormat): string {
   if (!call.ok) {
     line += field('errorType', call.errorType ?? 'Error');
   }
+  line += field('provider', call.provider);
   line += field('characters', call.characterCount);
   line += field('inputTokens', call.inputTokens);
   line += field('outputTokens', call.outputTokens);
@@ -80,9 +82,12 @@ export function callLine(call: HfCallRecord, format: HfStatsLogFormat): string {
     if (attempts.invalidHeaderCount > 0) {
       line += field('invalidHeaderCount', attempts.invalidHeaderCount);
     }
+    line += field('computeType', attempts.computeType);
   }
+  line += field('billTo', call.billTo);
   if (call.costNanoUsd !== undefined) {
     line += field('estimatedCostUsd', nanoUsdToUsd(call.costNanoUsd));
   }
+  line += field('priceSource', call.priceSource);
   return `${line}}`.replace(RAW_BREAKERS, escapeBreaker);
 }
