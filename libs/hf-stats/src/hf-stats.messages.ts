@@ -295,3 +295,8 @@ export function pricingNotArray(value: unknown): TypeError {
 
 /** `GET <path>/sessions/:id` for a session the store doesn't hold; the id, which the client sent, is not repeated. */
 export const UNKNOWN_SESSION = 'Unknown session';
+
+/** A tracked-client wrapper (`trackInferenceClient`, `trackOpenAI`, ...) given something else than a client. */
+export function invalidClientArgument(wrapper: string, expected: string): TypeError {
+  return new TypeError(`nestjs-hf-stats: ${wrapper}: expected ${expected}.`);
+}

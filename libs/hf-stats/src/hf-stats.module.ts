@@ -21,6 +21,7 @@ import { HfStatsStore } from './stores/hf-stats-store.js';
 import { HfStatsMetricsModule } from './metrics/hf-stats-metrics.module.js';
 import { createHfStatsDashboardController } from './dashboard/hf-stats-dashboard.controller.js';
 import { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js';
+import { HF_INFERENCE_CLIENT, inferenceClientProvider } from './clients/inference-client/inference-client.provider.js';
 
 /**
  * Hugging Face call statistics for a NestJS app. Import `HfStatsModule.forRoot()` once, in the root
@@ -105,6 +106,7 @@ export class HfStatsModule implements OnModuleInit {
       HfStatsScheduler,
       HfStatsTimelineService,
       HfStatsExplorer,
+      inferenceClientProvider,
     ];
     if (shape.globalInterceptor) {
       providers.push({ provide: APP_INTERCEPTOR, useExisting: HfStatsInterceptor });
@@ -126,7 +128,7 @@ export class HfStatsModule implements OnModuleInit {
           ]
         : [],
       providers,
-      exports: [HfStatsService, HfStatsInterceptor, HfStatsTimelineService],
+      exports: [HfStatsService, HfStatsInterceptor, HfStatsTimelineService, HF_INFERENCE_CLIENT],
     };
   }
 }

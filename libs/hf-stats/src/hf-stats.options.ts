@@ -21,6 +21,11 @@ import {
   resolveHfStatsLogOptions,
   type HfStatsLogOptions,
 } from './logging/hf-stats-log.options.js';
+import {
+  resolveInferenceClientOptions,
+  type HfInferenceClientOptions,
+  type HfInferenceClientSettings,
+} from './clients/inference-client/inference-client.options.js';
 import { booleanOption, integerOption, mergeOntoDefaults, positiveInteger, urlPath } from './utils/option-checks.js';
 
 /** Reads the session id of a request; return `undefined` when the request has none. */
@@ -85,6 +90,8 @@ export interface HfStatsModuleOptions {
   serverTiming?: boolean;
   /** Minutes of per-minute figures kept for `GET /<path>/timeline` and the dashboard (a fixed ring). Default 60, at most 10080. */
   timelineMinutes?: number;
+  /** Provide a tracked `InferenceClient` made with these options, injected with `@InjectInferenceClient()`. Default none. */
+  inferenceClient?: HfInferenceClientOptions;
 }
 
 /** The options that shape the module itself, so they cannot come from an async factory. */
@@ -127,6 +134,7 @@ export class HfStatsSettings {
   tracing = false;
   serverTiming = true;
   timelineMinutes = 60;
+  inferenceClient: HfInferenceClientSettings | undefined = undefined;
 }
 
 /**
@@ -197,5 +205,6 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
     throw invalidOption('timelineMinutes', resolved.timelineMinutes, ONE_WEEK);
   }
   resolved.store = resolveHfStatsStoreOptions(options.store);
+  resolved.inferenceClient = resolveInferenceClientOptions(options.inferenceClient);
   return resolved;
 }

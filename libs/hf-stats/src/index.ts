@@ -46,3 +46,9 @@ export type {
   HfStatsStoreOptions,
 } from './stores/hf-stats-store.options.js';
 export { HfMemoryStore } from './stores/hf-memory-store.js';
+export {
+  trackInferenceClient,
+  type TrackInferenceClientOptions,
+} from './clients/inference-client/track-inference-client.js';
+export { InjectInferenceClient } from './clients/inference-client/inference-client.provider.js';
+export type { HfInferenceClientOptions } from './clients/inference-client/inference-client.options.js';

@@ -46,7 +46,7 @@ export function createHfStatsFetch(
   }
   const untracked = (): HfCallRecorder | undefined => stats ?? latestService();
   callContext.enabled = true;
-  return async function hfStatsFetch(
+  const tracked = async function hfStatsFetch(
     input: Parameters<typeof fetch>[0],
     init?: Parameters<typeof fetch>[1],
   ): Promise<Response> {
@@ -67,6 +67,15 @@ export function createHfStatsFetch(
     );
     return response;
   };
+  trackedFetches.add(tracked);
+  return tracked;
+}
+
+const trackedFetches = new WeakSet<object>();
+
+/** True for a fetch made by {@link createHfStatsFetch}: wrapping it again would count each attempt twice. */
+export function isHfStatsFetch(candidate: unknown): boolean {
+  return typeof candidate === 'function' && trackedFetches.has(candidate);
 }
 
 /** Statistics never change the outcome of the request they observe. */

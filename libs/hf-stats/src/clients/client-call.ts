@@ -1,0 +1,122 @@
+import { latestService } from '../decorators/call-site-registry.js';
+import { observeCallResult } from '../decorators/observe-call-result.js';
+import { callContext } from '../stats/call-context.js';
+import { boundedNameOf } from '../stats/call-names.js';
+import type { HfCallRecorder, HfCallStart, PendingCall } from '../stats/pending-call.js';
+import type { HfTokenUsage } from '../stats/usage.js';
+import { isPromiseLike } from '../utils/is-promise-like.js';
+
+/** What one call of a tracked client sends, read from its arguments. */
+export interface ClientCallShape {
+  operation: string;
+  model: string | undefined;
+  textCount: number;
+  characterCount: number | undefined;
+}
+
+/** How a tracked client's calls are observed: shared by every method of one client. */
+export interface ClientCallSite {
+  /** The app's recorder; undefined: the most recent app still running, looked up per call. */
+  stats: HfCallRecorder | undefined;
+  /** Reads the tokens of a result or of a stream chunk in the client's own shape. */
+  usageOf: (value: unknown) => HfTokenUsage | undefined;
+  /** How a refused call reaches the caller: a rejected promise, or a stream that throws on its first step. */
+  refusal: 'promise' | 'iterable';
+  /** Ends `call` with the method's result; default: as the decorator does. */
+  observe?: (call: PendingCall, result: unknown, startCall: () => PendingCall) => unknown;
+  /** Feeds a joined call's result to the outer call; default: the tokens of a promise's value. */
+  join?: (outer: PendingCall, result: unknown, usageOf: (value: unknown) => HfTokenUsage | undefined) => unknown;
+}
+
+const NO_SHAPE: ClientCallShape = { operation: 'unknown', model: undefined, textCount: 0, characterCount: undefined };
+
+/** An async iterable whose first step rejects with `error`; nothing rejects until then. */
+function refusedStream(error: unknown): AsyncGenerator<never, never, undefined> {
+  const refused: AsyncGenerator<never, never, undefined> = {
+    next: () => Promise.reject(error),
+    return: () => Promise.resolve({ done: true, value: undefined as never }),
+    throw: (thrown: unknown) => Promise.reject(thrown),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return refused;
+}
+
+/** The tokens of a joined call's value go to the outer call; the caller gets the very same promise. */
+function joinPromise(
+  outer: PendingCall,
+  result: unknown,
+  usageOf: (value: unknown) => HfTokenUsage | undefined,
+): unknown {
+  if (isPromiseLike(result)) {
+    // A side branch that swallows its own rejection: the caller's promise is untouched.
+    Promise.resolve(result).then(
+      (value) => outer.joinUsage(safeUsage(usageOf, value)),
+      () => undefined,
+    );
+  }
+  return result;
+}
+
+function safeUsage(usageOf: (value: unknown) => HfTokenUsage | undefined, value: unknown): HfTokenUsage | undefined {
+  try {
+    return usageOf(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs one call of a tracked client as one tracked call: the same machinery as `@TrackHFCall` (call
+ * start, budget, the call context that the tracked fetch attributes attempts to, the result's end).
+ * Inside a call already tracked (a decorated method), it joins that call: counted once, its
+ * attempts and tokens the outer call's. Without a running app the method runs untouched.
+ */
+export function runClientCall(site: ClientCallSite, readShape: () => ClientCallShape, invoke: () => unknown): unknown {
+  const recorder = site.stats ?? latestService();
+  if (recorder === undefined) {
+    return invoke();
+  }
+  const outer = callContext.storage.getStore();
+  if (outer?.open === true) {
+    return (site.join ?? joinPromise)(outer, invoke(), site.usageOf);
+  }
+  let sessionId: string | undefined;
+  try {
+    sessionId = recorder.currentSessionId();
+  } catch (error) {
+    recorder.reportFailure(error);
+    return invoke();
+  }
+  let shape = NO_SHAPE;
+  try {
+    shape = readShape();
+  } catch (error) {
+    recorder.reportFailure(error);
+  }
+  const start: HfCallStart = {
+    sessionId,
+    model: boundedNameOf(shape.model),
+    operation: boundedNameOf(shape.operation),
+    textCount: shape.textCount,
+    characterCount: shape.characterCount,
+    usageOf: site.usageOf,
+  };
+  const startCall = () => recorder.startCall(start);
+  let call: PendingCall;
+  try {
+    // Throws only HfBudgetExceededError, which is meant to stop the call.
+    call = startCall();
+  } catch (error) {
+    return site.refusal === 'promise' ? Promise.reject(error) : refusedStream(error);
+  }
+  let result: unknown;
+  try {
+    result = callContext.storage.run(call, invoke);
+  } catch (error) {
+    call.fail(error);
+    throw error;
+  }
+  return (site.observe ?? observeCallResult)(call, result, startCall);
+}
