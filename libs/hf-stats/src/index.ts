@@ -52,3 +52,4 @@ export {
 } from './clients/inference-client/track-inference-client.js';
 export { InjectInferenceClient } from './clients/inference-client/inference-client.provider.js';
 export type { HfInferenceClientOptions } from './clients/inference-client/inference-client.options.js';
+export { trackOpenAI, type TrackOpenAIOptions } from './clients/openai/track-openai.js';
