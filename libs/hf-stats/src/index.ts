@@ -53,3 +53,4 @@ export {
 export { InjectInferenceClient } from './clients/inference-client/inference-client.provider.js';
 export type { HfInferenceClientOptions } from './clients/inference-client/inference-client.options.js';
 export { trackOpenAI, type TrackOpenAIOptions } from './clients/openai/track-openai.js';
+export type { HfFetchTrackOptions } from './fetch/fetch-track.js';

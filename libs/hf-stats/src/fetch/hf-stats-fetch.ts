@@ -3,7 +3,11 @@ import { latestService } from '../decorators/call-site-registry.js';
 import type { HfStatsService } from '../hf-stats.service.js';
 import { callContext } from '../stats/call-context.js';
 import type { HfCallRecorder } from '../stats/pending-call.js';
+import { runClientCall, type ClientCallSite } from '../clients/client-call.js';
+import { openAiUsageOf } from '../stats/usage.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
+import { requestShape, resolveFetchTrack, urlOf, type FetchTrack, type HfFetchTrackOptions } from './fetch-track.js';
+import { observeResponse } from './observe-response.js';
 
 /** Options of {@link createHfStatsFetch}. */
 export interface HfStatsFetchOptions {
@@ -20,6 +24,13 @@ export interface HfStatsFetchOptions {
    * in that call's app.
    */
   stats?: HfStatsService;
+  /**
+   * Count each request to matching URLs as one call by itself (a TEI or TGI server reached with plain
+   * `fetch`): operation from the path, model and texts from the JSON body, tokens from the response.
+   * `true`: every request. A request made inside a tracked call stays an attempt of that call.
+   * Default `false`: requests are attempts only.
+   */
+  track?: boolean | HfFetchTrackOptions;
 }
 
 /**
@@ -29,10 +40,16 @@ export interface HfStatsFetchOptions {
  * It never changes a request or a response; an attempt outside any tracked call is passed through
  * and counted in `untrackedAttemptCount`.
  */
+export function createHfStatsFetch(options?: HfStatsFetchOptions): typeof fetch;
+export function createHfStatsFetch(baseFetch?: typeof fetch, options?: HfStatsFetchOptions): typeof fetch;
 export function createHfStatsFetch(
-  baseFetch: typeof fetch = globalThis.fetch,
-  options: HfStatsFetchOptions = {},
+  baseOrOptions: typeof fetch | HfStatsFetchOptions = globalThis.fetch,
+  fetchOptions: HfStatsFetchOptions = {},
 ): typeof fetch {
+  // `createHfStatsFetch({ track })`: the options alone, over the global fetch.
+  const optionsFirst = baseOrOptions !== null && typeof baseOrOptions === 'object';
+  const baseFetch = optionsFirst ? globalThis.fetch : baseOrOptions;
+  const options = optionsFirst ? baseOrOptions : fetchOptions;
   if (typeof baseFetch !== 'function') {
     throw invalidFetchArgument('baseFetch');
   }
@@ -44,6 +61,7 @@ export function createHfStatsFetch(
   if (stats !== undefined && (stats === null || typeof stats.recordUntrackedAttempt !== 'function')) {
     throw invalidFetchArgument('stats');
   }
+  const track = resolveFetchTrack(options.track);
   const untracked = (): HfCallRecorder | undefined => stats ?? latestService();
   callContext.enabled = true;
   const tracked = async function hfStatsFetch(
@@ -67,8 +85,31 @@ export function createHfStatsFetch(
     );
     return response;
   };
-  trackedFetches.add(tracked);
-  return tracked;
+  const counting = track === undefined ? tracked : countingFetch(tracked, track, stats);
+  trackedFetches.add(counting);
+  return counting;
+}
+
+/** Each request to a matching URL made outside a tracked call becomes one call of its own. */
+function countingFetch(attempt: typeof fetch, track: FetchTrack, stats: HfStatsService | undefined): typeof fetch {
+  const site: ClientCallSite = {
+    stats,
+    usageOf: openAiUsageOf,
+    refusal: 'promise',
+    observe: observeResponse,
+    join: (_outer, result) => result,
+  };
+  return function hfStatsCallFetch(input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) {
+    const url = urlOf(input);
+    if (url === undefined || !matchesSafely(track, url, stats)) {
+      return attempt(input, init);
+    }
+    return runClientCall(
+      site,
+      () => requestShape(url, init, track),
+      () => attempt(input, init),
+    ) as Promise<Response>;
+  };
 }
 
 const trackedFetches = new WeakSet<object>();
@@ -76,6 +117,16 @@ const trackedFetches = new WeakSet<object>();
 /** True for a fetch made by {@link createHfStatsFetch}: wrapping it again would count each attempt twice. */
 export function isHfStatsFetch(candidate: unknown): boolean {
   return typeof candidate === 'function' && trackedFetches.has(candidate);
+}
+
+/** A `urls` predicate that throws leaves the request an attempt: statistics never fail a request. */
+function matchesSafely(track: FetchTrack, url: string, stats: HfStatsService | undefined): boolean {
+  try {
+    return track.matches(url);
+  } catch (error) {
+    (stats ?? latestService())?.reportFailure(error);
+    return false;
+  }
 }
 
 /** Statistics never change the outcome of the request they observe. */

@@ -1,0 +1,173 @@
+import { Controller, Get, Injectable, Module, Query } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import request from 'supertest';
+import {
+  createHfStatsFetch,
+  HfStatsModule,
+  HfStatsService,
+  TrackHFCall,
+  type HfStatsModuleOptions,
+} from 'nestjs-hf-stats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADAPTERS, createApp } from './fixtures/create-app.js';
+import {
+  REPLY,
+  REPLY_TOKENS,
+  startLoopbackRouter,
+  type LoopbackRouter,
+} from './fixtures/router/loopback-router.server.js';
+
+/** The call of a request ends once its body has arrived, read from a copy: one turn of the event loop after the caller's read. */
+const bodyCopyRead = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const post = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+describe('createHfStatsFetch({ track }): each request to a TEI or TGI server counted as one call', () => {
+  let router: LoopbackRouter;
+  let moduleRef: TestingModule | undefined;
+  let app: INestApplication | undefined;
+
+  beforeAll(async () => {
+    router = await startLoopbackRouter();
+  });
+  afterAll(() => router.close());
+  afterEach(async () => {
+    await moduleRef?.close();
+    await app?.close();
+    moduleRef = undefined;
+    app = undefined;
+  });
+
+  const boot = async (options: HfStatsModuleOptions = {}) => {
+    moduleRef = await Test.createTestingModule({
+      imports: [HfStatsModule.forRoot({ controller: false, log: false, ...options })],
+    }).compile();
+    await moduleRef.init();
+    const stats = moduleRef.get(HfStatsService);
+    const seen: Array<{ operation: string | undefined; model: string | undefined }> = [];
+    stats.addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
+    return { stats, seen };
+  };
+
+  it('keeps the old signature: without track, a request outside a tracked call is an untracked attempt', async () => {
+    const { stats } = await boot();
+    const fetch = createHfStatsFetch(globalThis.fetch);
+    await fetch(`${router.url}/embed`, post({ inputs: 'a' }));
+    expect(stats.getGlobalStats().callCount).toBe(0);
+    expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 1 });
+  });
+
+  it('TEI /embed and /v1/embeddings: operation from the path, texts from the body, tokens from headers or usage', async () => {
+    const { stats, seen } = await boot();
+    const fetch = createHfStatsFetch({ track: { urls: [router.url] } });
+    const embedded = await fetch(`${router.url}/embed`, post({ inputs: ['one two', 'three'] }));
+    expect(await embedded.json()).toEqual([
+      [7, 2, 0.5],
+      [5, 1, 0.5],
+    ]);
+    const openAi = await fetch(`${router.url}/v1/embeddings`, post({ model: 'bge', input: 'four five' }));
+    expect(((await openAi.json()) as { data: unknown[] }).data).toHaveLength(1);
+    await bodyCopyRead();
+    expect(stats.getGlobalStats()).toMatchObject({
+      callCount: 2,
+      textCount: 3,
+      characterCount: 12 + 9,
+      inputTokens: 3 + 2,
+      attemptCount: 2,
+      computeTimeMs: 2,
+    });
+    expect(seen).toEqual([
+      { operation: 'feature-extraction', model: undefined },
+      { operation: 'feature-extraction', model: 'bge' },
+    ]);
+  });
+
+  it('TGI /generate and /v1/chat/completions, streamed too; the model of the option', async () => {
+    const { stats, seen } = await boot();
+    const fetch = createHfStatsFetch({ track: { urls: `${router.url}/`, model: 'tgi-llama' } });
+    const generated = await fetch(`${router.url}/generate`, post({ inputs: 'one two three' }));
+    expect(await generated.json()).toEqual({ generated_text: REPLY });
+    const streamed = await fetch(
+      `${router.url}/v1/chat/completions`,
+      post({ messages: [{ role: 'user', content: 'four five' }], stream: true }),
+    );
+    const events = await streamed.text();
+    expect(events).toContain('[DONE]');
+    await bodyCopyRead();
+    expect(stats.getGlobalStats()).toMatchObject({
+      callCount: 2,
+      textCount: 2,
+      inputTokens: 3 + 2,
+      outputTokens: 2 * REPLY_TOKENS,
+      tokensUnmeasuredCount: 0,
+      byModel: { 'tgi-llama': { callCount: 2 } },
+    });
+    expect(seen.map(({ operation }) => operation)).toEqual(['text-generation', 'chat-completion']);
+  });
+
+  it('counts errors by status, leaves other URLs as untracked attempts, and joins a decorated call', async () => {
+    @Injectable()
+    class Embedder {
+      readonly fetch = createHfStatsFetch({ track: { urls: /\/embed$/ } });
+
+      @TrackHFCall({ operation: 'embed-batch' })
+      async embed(texts: string[]): Promise<number> {
+        const response = await this.fetch(`${router.url}/embed`, post({ inputs: texts }));
+        return ((await response.json()) as unknown[]).length;
+      }
+    }
+    moduleRef = await Test.createTestingModule({
+      imports: [HfStatsModule.forRoot({ controller: false, log: false })],
+      providers: [Embedder],
+    }).compile();
+    await moduleRef.init();
+    const stats = moduleRef.get(HfStatsService);
+    const embedder = moduleRef.get(Embedder);
+    router.failNext([{ status: 413 }]);
+    const refused = await embedder.fetch(`${router.url}/embed`, post({ inputs: 'too long' }));
+    expect(refused.status).toBe(413);
+    await embedder.fetch(`${router.url}/health`);
+    await expect(embedder.embed(['a b', 'c'])).resolves.toBe(2);
+    expect(stats.getGlobalStats()).toMatchObject({
+      callCount: 2,
+      errorCount: 1,
+      errors: { '413': 1 },
+      textCount: 1 + 2,
+      attemptCount: 2,
+      // The decorated method returns a number: the tokens come from TEI's header of its one request.
+      inputTokens: 3,
+    });
+    expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 1 });
+  });
+
+  describe.each(ADAPTERS)('sessions from x-session-id over real HTTP (%s)', (adapter) => {
+    it('counts a plain fetch in the session of its request', async () => {
+      const fetch = createHfStatsFetch({ track: { urls: router.url } });
+      @Controller('embed')
+      class EmbedController {
+        @Get()
+        async embed(@Query('q') q: string): Promise<number> {
+          const response = await fetch(`${router.url}/embed`, post({ inputs: [q] }));
+          return ((await response.json()) as unknown[]).length;
+        }
+      }
+      @Module({
+        imports: [HfStatsModule.forRoot({ controller: false, log: false })],
+        controllers: [EmbedController],
+      })
+      class EmbedModule {}
+      app = await createApp(EmbedModule, adapter);
+      await request(app.getHttpServer()).get('/embed?q=one%20two').set('x-session-id', 'tei-1').expect(200);
+      expect(app.get(HfStatsService).getSessionStats('tei-1')).toMatchObject({
+        callCount: 1,
+        textCount: 1,
+        inputTokens: 2,
+      });
+    });
+  });
+});
