@@ -146,7 +146,7 @@ async function summaryAt10k(prefix) {
       await stats.runInSession(sessionId(i), () => tracked.embed(REQUEST));
     }
     await stats.flush();
-    const active = stats.activeSessionCount();
+    const active = stats.listSessionsPage({ limit: 1 }).activeSessionCount;
     const syncMs = [];
     for (let run = 0; run < 11; run += 1) {
       const started = performance.now();

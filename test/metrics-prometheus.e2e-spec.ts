@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { HfStatsModule, HfStatsService, type HfStatsModuleOptions } from 'nestjs-hf-stats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HF_STATS_OPTIONS } from '../libs/hf-stats/src/hf-stats.internal-constants.js';
 import { createApp } from './fixtures/create-app.js';
 import { createMetricsAppModule, EMBEDDING_MODEL, MetricsHfClient } from './fixtures/metrics/metrics-app.js';
 import { histogram, parseScrape, seriesValue, type ParsedScrape } from './fixtures/metrics/prometheus-text.js';
@@ -224,7 +225,7 @@ describe('Prometheus metrics (metrics.prometheus)', () => {
     class AsyncMetricsModule {}
     app = await createApp(AsyncMetricsModule, 'fastify');
     const stats = app.get(HfStatsService);
-    expect(stats.options).toMatchObject({ serverTiming: false, tracing: false });
+    expect(app.get(HF_STATS_OPTIONS)).toMatchObject({ serverTiming: false, tracing: false });
     stats.record({ durationMs: 2, model: 'm' });
     const scraped = await scrape('/internal/hf/metrics');
     expect(

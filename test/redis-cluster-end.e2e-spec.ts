@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HfStatsService, type HfSessionEndReason, type HfSessionStats } from 'nestjs-hf-stats';
+import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { startHfSimulator, type HfSimulator } from '../src/simulator/hf-simulator.js';
 import { createApp } from './fixtures/create-app.js';
 import { redisStoreApp } from './fixtures/redis/redis-store.app.js';
@@ -33,8 +34,8 @@ describe.runIf(enabled)('endSession with the Redis store', () => {
     }
     const [a, b] = apps.map((app) => app.get(HfStatsService));
     const ends: Array<[HfSessionStats, HfSessionEndReason]> = [];
-    for (const stats of [a, b]) {
-      stats.addListener({ onSessionEnd: (session, reason) => ends.push([session, reason]) });
+    for (const app of apps) {
+      app.get(HfStatsRecorder).addListener({ onSessionEnd: (session, reason) => ends.push([session, reason]) });
     }
     a.record({ durationMs: 5, texts: 2, sessionId: 'served-by-a' });
     await a.flush();

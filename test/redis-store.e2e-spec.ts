@@ -7,6 +7,7 @@ import {
   type HfSessionStats,
   type HfStatsStoreOptions,
 } from 'nestjs-hf-stats';
+import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { startHfSimulator, type HfSimulator } from '../src/simulator/hf-simulator.js';
 import { createApp } from './fixtures/create-app.js';
 import { REDIS_APP_MODEL, redisStoreApp } from './fixtures/redis/redis-store.app.js';
@@ -86,7 +87,7 @@ describe.runIf(enabled)('the Redis store in a Nest app', () => {
       ['a', a],
       ['b', b],
     ] as const) {
-      app.get(HfStatsService).addListener({ onSessionEnd: (session, reason) => ends.push([name, session, reason]) });
+      app.get(HfStatsRecorder).addListener({ onSessionEnd: (session, reason) => ends.push([name, session, reason]) });
     }
     await Promise.all([
       ...Array.from({ length: 6 }, () => request(a.getHttpServer()).post('/embed?texts=2').set('x-session-id', 'both')),

@@ -5,6 +5,7 @@ import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { HfStatsModule, HfStatsService } from 'nestjs-hf-stats';
 import request from 'supertest';
+import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GatedHfClient, settle } from './fixtures/budget/gated-hf.client.js';
 import { createLogApp, makeLogDir, ofEvent, readJsonLines, type LogApp } from './fixtures/log/log-app.js';
@@ -17,7 +18,7 @@ const FIXTURES = new URL('./fixtures/', import.meta.url);
  * Lets the gated calls finish one turn of the event loop after the module's shutdown has begun: later than
  * the end of the sessions and the start of the last flush, which do not wait for them unless told to.
  */
-function finishWhenShutdownBegins(stats: HfStatsService, gated: GatedHfClient): void {
+function finishWhenShutdownBegins(stats: HfStatsRecorder, gated: GatedHfClient): void {
   const original = stats.beforeApplicationShutdown.bind(stats);
   vi.spyOn(stats, 'beforeApplicationShutdown').mockImplementation(() => {
     const shutdown = original();
@@ -50,7 +51,7 @@ describe('shutdown waits for the tracked calls in flight', () => {
     gated.gate.finish(2);
     await Promise.all(calls.slice(0, 2));
     running = undefined;
-    finishWhenShutdownBegins(stats, gated);
+    finishWhenShutdownBegins(app.get(HfStatsRecorder), gated);
     await Promise.all([app.close(), calls[2]]);
 
     const lines = readJsonLines(logPath);
@@ -106,7 +107,7 @@ describe('shutdown waits for the tracked calls in flight', () => {
       // The first flush (at start) is over, so that the last one begins as soon as shutdown calls it.
       await stats.flush();
       const call = stats.runInSession('s', () => gated.chat({ model: 'm', messages: ['a'] }));
-      finishWhenShutdownBegins(stats, gated);
+      finishWhenShutdownBegins(writer.get(HfStatsRecorder), gated);
       await Promise.all([writer.close(), call]);
 
       const reader = await boot();

@@ -9,6 +9,7 @@ import {
   TrackHFCall,
   type HfStatsModuleOptions,
 } from 'nestjs-hf-stats';
+import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import {
@@ -50,7 +51,7 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
     await moduleRef.init();
     const stats = moduleRef.get(HfStatsService);
     const seen: Array<{ operation: string | undefined; model: string | undefined }> = [];
-    stats.addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
+    moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
     return { stats, seen };
   };
 

@@ -12,6 +12,7 @@ import {
   trackInferenceClient,
   type HfStatsModuleOptions,
 } from 'nestjs-hf-stats';
+import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './fixtures/create-app.js';
 import {
@@ -52,7 +53,7 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
     await moduleRef.init();
     const stats = moduleRef.get(HfStatsService);
     const seen: Seen[] = [];
-    stats.addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
+    moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
     const client = trackInferenceClient(new InferenceClient('hf_test', { endpointUrl: router.url }));
     return { stats, seen, client };
   };
@@ -154,7 +155,7 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
     await moduleRef.init();
     const stats = moduleRef.get(HfStatsService);
     const seen: Seen[] = [];
-    stats.addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
+    moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
     router.failNext([{ status: 503 }]);
     await expect(moduleRef.get(Summaries).summarize('three short words')).resolves.toBe(REPLY);
     expect(stats.getGlobalStats()).toMatchObject({

@@ -11,6 +11,7 @@ import {
   trackOpenAI,
   type HfStatsModuleOptions,
 } from 'nestjs-hf-stats';
+import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import {
@@ -48,7 +49,7 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
     await moduleRef.init();
     const stats = moduleRef.get(HfStatsService);
     const operations: Array<string | undefined> = [];
-    stats.addListener({ onCall: ({ operation }) => operations.push(operation) });
+    moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation }) => operations.push(operation) });
     return { stats, operations, client: openai() };
   };
 

@@ -11,6 +11,9 @@ import {
 } from '@nestjs/common';
 import { UNKNOWN_SESSION } from './hf-stats.messages.js';
 import { HfStatsService } from './hf-stats.service.js';
+import type { HfStatsRecorder } from './recording/hf-stats.recorder.js';
+import { recorderOf } from './recording/recorder-of.js';
+import { readSessionPage, readSnapshot } from './recording/stats-reader.js';
 import type { HfSessionPageQuery } from './sessions/session-page.js';
 import { isSessionQueryProblem, sessionQueryOf } from './sessions/session-query.js';
 import type { HfSessionPage, HfSessionStats, HfStatsSnapshot } from './stats/hf-stats.interfaces.js';
@@ -21,14 +24,18 @@ import type { HfSessionPage, HfSessionStats, HfStatsSnapshot } from './stats/hf-
  * 100, at most 1,000), `?active=true|false`, `?prefix=` (of the session id) and `?cursor=` (a `nextCursor`).
  */
 export class HfStatsControllerBase {
-  constructor(protected readonly stats: HfStatsService) {}
+  private readonly recorder: HfStatsRecorder;
+
+  constructor(protected readonly stats: HfStatsService) {
+    this.recorder = recorderOf(stats) as HfStatsRecorder;
+  }
 
   getStats(query: Record<string, unknown> = {}): HfStatsSnapshot {
-    return this.stats.readSnapshot(this.sessionQuery(query));
+    return readSnapshot(this.recorder, this.sessionQuery(query));
   }
 
   getSessions(query: Record<string, unknown> = {}): HfSessionPage {
-    return this.stats.readSessionPage(this.sessionQuery(query));
+    return readSessionPage(this.recorder, this.sessionQuery(query));
   }
 
   getSession(sessionId: string): HfSessionStats {
@@ -41,7 +48,7 @@ export class HfStatsControllerBase {
   }
 
   protected sessionQuery(query: Record<string, unknown>): HfSessionPageQuery {
-    const resolved = sessionQueryOf(query, this.stats.options.sessionIdMaxLength);
+    const resolved = sessionQueryOf(query, this.recorder.options.sessionIdMaxLength);
     if (isSessionQueryProblem(resolved)) {
       // The message names the parameter and what is allowed, never the value: it is user input.
       throw new BadRequestException(resolved.problem);

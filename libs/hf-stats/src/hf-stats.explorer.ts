@@ -1,12 +1,18 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { bindInstance, hasDecoratedMethods, serviceStarted, serviceStopped } from './decorators/call-site-registry.js';
+import {
+  bindInstance,
+  hasDecoratedMethods,
+  recorderStarted,
+  recorderStopped,
+} from './decorators/call-site-registry.js';
 import { moduleImportedTwice } from './hf-stats.messages.js';
 import { HfStatsService } from './hf-stats.service.js';
+import { HfStatsRecorder } from './recording/hf-stats.recorder.js';
 
 /**
  * Binds every provider and controller of the app that has `@TrackHFCall` methods to this app's
- * `HfStatsService`, so that several apps in one process (parallel e2e suites) each count their own
+ * recorder (`HfStatsRecorder`), so that several apps in one process (parallel e2e suites) each count their own
  * calls, and closing one never changes another. Request-scoped instances, made later, and instances
  * no app made reach the most recent app still running.
  */
@@ -14,10 +20,10 @@ import { HfStatsService } from './hf-stats.service.js';
 export class HfStatsExplorer implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly discovery: DiscoveryService,
-    private readonly stats: HfStatsService,
+    private readonly recorder: HfStatsRecorder,
   ) {
     // At construction, before any lifecycle hook: a decorated call in another provider's onModuleInit is counted.
-    serviceStarted(stats);
+    recorderStarted(recorder);
   }
 
   onModuleInit(): void {
@@ -37,12 +43,12 @@ export class HfStatsExplorer implements OnModuleInit, OnApplicationShutdown {
         typeof instance === 'object' &&
         hasDecoratedMethods(instance)
       ) {
-        bindInstance(instance, this.stats);
+        bindInstance(instance, this.recorder);
       }
     }
   }
 
   onApplicationShutdown(): void {
-    serviceStopped(this.stats);
+    recorderStopped(this.recorder);
   }
 }

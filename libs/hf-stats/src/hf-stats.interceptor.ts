@@ -1,6 +1,8 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Observable, type Observer, type Subscriber, type Subscription } from 'rxjs';
 import { HfStatsService } from './hf-stats.service.js';
+import type { HfStatsRecorder } from './recording/hf-stats.recorder.js';
+import { recorderOf } from './recording/recorder-of.js';
 import { runWithRequestTiming, writeServerTiming, type RequestTiming } from './metrics/server-timing.js';
 
 /**
@@ -12,12 +14,16 @@ import { runWithRequestTiming, writeServerTiming, type RequestTiming } from './m
 export class HfStatsInterceptor implements NestInterceptor {
   // Only the exported, global HfStatsService: `@UseInterceptors(HfStatsInterceptor)` instantiates
   // this class in the app's own modules, where nothing else of ours is visible.
-  constructor(private readonly stats: HfStatsService) {}
+  private readonly recorder: HfStatsRecorder;
+
+  constructor(stats: HfStatsService) {
+    this.recorder = recorderOf(stats) as HfStatsRecorder;
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const sessionId = this.sessionIdOf(context);
     // The per-request timing exists only when the header is wanted, on HTTP requests.
-    const timed = this.stats.options.serverTiming && context.getType() === 'http';
+    const timed = this.recorder.options.serverTiming && context.getType() === 'http';
     if (sessionId === undefined && !timed) {
       return next.handle();
     }
@@ -25,11 +31,11 @@ export class HfStatsInterceptor implements NestInterceptor {
       const run = (target: Partial<Observer<unknown>>): Subscription =>
         sessionId === undefined
           ? next.handle().subscribe(target)
-          : this.stats.withSession(sessionId, () => next.handle().subscribe(target));
+          : this.recorder.withSession(sessionId, () => next.handle().subscribe(target));
       if (!timed) {
         return run(subscriber);
       }
-      return runWithRequestTiming(this.stats, (timing) =>
+      return runWithRequestTiming(this.recorder, (timing) =>
         timing === undefined ? run(subscriber) : run(this.timingSubscriber(context, timing, subscriber)),
       );
     });
@@ -37,7 +43,7 @@ export class HfStatsInterceptor implements NestInterceptor {
 
   /** Reads the raw session id of a request. Override to read it another way. */
   protected readSessionId(context: ExecutionContext): unknown {
-    const { resolveSessionId, sessionHeader } = this.stats.options;
+    const { resolveSessionId, sessionHeader } = this.recorder.options;
     if (resolveSessionId !== undefined) {
       return resolveSessionId(context);
     }
@@ -63,7 +69,7 @@ export class HfStatsInterceptor implements NestInterceptor {
       try {
         writeServerTiming(context.switchToHttp().getResponse<unknown>(), timing);
       } catch (error) {
-        this.stats.reportFailure(error);
+        this.recorder.reportFailure(error);
       }
     };
     return {
@@ -84,9 +90,9 @@ export class HfStatsInterceptor implements NestInterceptor {
 
   private sessionIdOf(context: ExecutionContext): string | undefined {
     try {
-      return this.stats.acceptSessionId(this.readSessionId(context));
+      return this.recorder.acceptSessionId(this.readSessionId(context));
     } catch (error) {
-      this.stats.reportFailure(error);
+      this.recorder.reportFailure(error);
       return undefined;
     }
   }

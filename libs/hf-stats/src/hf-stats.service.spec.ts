@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HfStatsModule } from './hf-stats.module.js';
 import type { HfStatsModuleOptions } from './hf-stats.options.js';
 import { HfStatsService } from './hf-stats.service.js';
+import { latestRecorder } from './decorators/call-site-registry.js';
 
 async function start(options: HfStatsModuleOptions = {}): Promise<{ stats: HfStatsService; moduleRef: TestingModule }> {
   const moduleRef = await Test.createTestingModule({
@@ -184,7 +185,7 @@ describe('HfStatsService', () => {
       stats.record({ durationMs: 1, sessionId: 'b' });
       await started.moduleRef.close();
       expect(stats.listSessions().every((session) => !session.active)).toBe(true);
-      expect(HfStatsService.current).toBeUndefined();
+      expect(latestRecorder()).toBeUndefined();
       // A call that finishes during shutdown counts in its ended session without reopening it.
       stats.record({ durationMs: 1, sessionId: 'a' });
       expect(stats.getSessionStats('a')).toMatchObject({ active: false, callCount: 2 });

@@ -1,5 +1,8 @@
-import { latestService } from '../decorators/call-site-registry.js';
+import { latestRecorder } from '../decorators/call-site-registry.js';
 import { observeCallResult } from '../decorators/observe-call-result.js';
+import type { HfStatsService } from '../hf-stats.service.js';
+import { invalidClientArgument } from '../hf-stats.messages.js';
+import { recorderOf } from '../recording/recorder-of.js';
 import { callContext } from '../stats/call-context.js';
 import { boundedNameOf } from '../stats/call-names.js';
 import type { HfCallRecorder, HfCallStart, PendingCall } from '../stats/pending-call.js';
@@ -26,6 +29,18 @@ export interface ClientCallSite {
   observe?: (call: PendingCall, result: unknown, startCall: () => PendingCall) => unknown;
   /** Feeds a joined call's result to the outer call; default: the tokens of a promise's value. */
   join?: (outer: PendingCall, result: unknown, usageOf: (value: unknown) => HfTokenUsage | undefined) => unknown;
+}
+
+/** The recorder of a wrapper's `stats` option: undefined when not given; anything but a service is refused. */
+export function recorderOption(wrapper: string, stats: HfStatsService | undefined): HfCallRecorder | undefined {
+  if (stats === undefined) {
+    return undefined;
+  }
+  const recorder = recorderOf(stats);
+  if (recorder === undefined) {
+    throw invalidClientArgument(wrapper, 'the HfStatsService of the app as "stats"');
+  }
+  return recorder;
 }
 
 const NO_SHAPE: ClientCallShape = { operation: 'unknown', model: undefined, textCount: 0, characterCount: undefined };
@@ -74,7 +89,7 @@ function safeUsage(usageOf: (value: unknown) => HfTokenUsage | undefined, value:
  * attempts and tokens the outer call's. Without a running app the method runs untouched.
  */
 export function runClientCall(site: ClientCallSite, readShape: () => ClientCallShape, invoke: () => unknown): unknown {
-  const recorder = site.stats ?? latestService();
+  const recorder = site.stats ?? latestRecorder();
   if (recorder === undefined) {
     return invoke();
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HF_STATS_OPTIONS } from '../hf-stats.internal-constants.js';
 import { HfStatsSettings } from '../hf-stats.options.js';
-import { HfStatsService } from '../hf-stats.service.js';
+import { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 import type { HfTimeline } from './timeline.interfaces.js';
 import { TimelineRing } from './timeline-ring.js';
 
@@ -12,7 +12,7 @@ import { TimelineRing } from './timeline-ring.js';
 export const HF_TIMELINE_MAX_POINTS = 20_160;
 
 /**
- * Keeps the per-minute timeline of the last `timelineMinutes` minutes, heard from `HfStatsService`
+ * Keeps the per-minute timeline of the last `timelineMinutes` minutes, heard from `HfStatsRecorder`
  * like the log file is, and answers `GET /hf-stats/timeline`.
  */
 @Injectable()
@@ -23,7 +23,7 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(HF_STATS_OPTIONS) options: HfStatsSettings,
-    private readonly stats: HfStatsService,
+    private readonly stats: HfStatsRecorder,
   ) {
     this.ring = new TimelineRing(options.timelineMinutes, options.maxModels);
     this.maxModels = options.maxModels;

@@ -1,14 +1,14 @@
-import type { HfCallRecorder } from '../stats/pending-call.js';
+import type { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 
 /**
- * Which `HfStatsService` a call site reaches. Decorators and the tracked fetch have no DI, and one
+ * Which app's recorder (`HfStatsRecorder`) a call site reaches. Decorators and the tracked fetch have no DI, and one
  * process may run several apps (parallel e2e suites): each provider or controller instance made by
- * an app is bound to that app's service when the app starts (see `HfStatsExplorer`); any other
+ * an app is bound to that app's recorder when the app starts (see `HfStatsExplorer`); any other
  * caller reaches the most recent app still running.
  */
-const running: HfCallRecorder[] = [];
-const bound = new WeakMap<object, HfCallRecorder>();
-const boundBy = new Map<HfCallRecorder, object[]>();
+const running: HfStatsRecorder[] = [];
+const bound = new WeakMap<object, HfStatsRecorder>();
+const boundBy = new Map<HfStatsRecorder, object[]>();
 const decorated = new WeakSet<object>();
 
 /** Called by `@TrackHFCall` with the class prototype (or constructor, for a static method) it decorates. */
@@ -27,49 +27,49 @@ export function hasDecoratedMethods(instance: object): boolean {
   return false;
 }
 
-/** Marks `service` as running: it becomes the fallback of callers that no app made. */
-export function serviceStarted(service: HfCallRecorder): void {
-  if (!running.includes(service)) {
-    running.push(service);
+/** Marks `recorder` as running: it becomes the fallback of callers that no app made. */
+export function recorderStarted(recorder: HfStatsRecorder): void {
+  if (!running.includes(recorder)) {
+    running.push(recorder);
   }
 }
 
-/** Forgets `service` and the instances bound to it; another app's service is never touched. */
-export function serviceStopped(service: HfCallRecorder): void {
-  const index = running.indexOf(service);
+/** Forgets `recorder` and the instances bound to it; another app's recorder is never touched. */
+export function recorderStopped(recorder: HfStatsRecorder): void {
+  const index = running.indexOf(recorder);
   if (index !== -1) {
     running.splice(index, 1);
   }
-  for (const instance of boundBy.get(service) ?? []) {
-    if (bound.get(instance) === service) {
+  for (const instance of boundBy.get(recorder) ?? []) {
+    if (bound.get(instance) === recorder) {
       bound.delete(instance);
     }
   }
-  boundBy.delete(service);
+  boundBy.delete(recorder);
 }
 
-/** Routes the decorated calls of an instance made by an app to that app's service. */
-export function bindInstance(instance: object, service: HfCallRecorder): void {
-  bound.set(instance, service);
-  let instances = boundBy.get(service);
+/** Routes the decorated calls of an instance made by an app to that app's recorder. */
+export function bindInstance(instance: object, recorder: HfStatsRecorder): void {
+  bound.set(instance, recorder);
+  let instances = boundBy.get(recorder);
   if (instances === undefined) {
     instances = [];
-    boundBy.set(service, instances);
+    boundBy.set(recorder, instances);
   }
   instances.push(instance);
 }
 
-/** The most recent service still running, or undefined when none is. */
-export function latestService(): HfCallRecorder | undefined {
+/** The most recent recorder still running, or undefined when none is. */
+export function latestRecorder(): HfStatsRecorder | undefined {
   return running.at(-1);
 }
 
-/** The service of the app that made `target` (a method's `this`), else the most recent one running. */
-export function serviceFor(target: unknown): HfCallRecorder | undefined {
+/** The recorder of the app that made `target` (a method's `this`), else the most recent one running. */
+export function recorderFor(target: unknown): HfStatsRecorder | undefined {
   if (target !== null && (typeof target === 'object' || typeof target === 'function')) {
-    const service = bound.get(target);
-    if (service !== undefined) {
-      return service;
+    const recorder = bound.get(target);
+    if (recorder !== undefined) {
+      return recorder;
     }
   }
   return running.at(-1);

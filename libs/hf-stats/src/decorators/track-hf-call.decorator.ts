@@ -2,7 +2,7 @@ import { decoratorNotOnMethod } from '../hf-stats.messages.js';
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
 import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
-import { markDecorated, serviceFor } from './call-site-registry.js';
+import { markDecorated, recorderFor } from './call-site-registry.js';
 import { readCallStart } from './call-start.js';
 import { observeCallResult } from './observe-call-result.js';
 import { refusedObservable } from './time-subscriptions.js';
@@ -38,15 +38,15 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
     markDecorated(target);
     const tracked = function (this: unknown, ...args: unknown[]): unknown {
       // The app that made `this` (see HfStatsExplorer), else the most recent app still running.
-      const service = serviceFor(this);
-      if (service === undefined) {
+      const recorder = recorderFor(this);
+      if (recorder === undefined) {
         return method.apply(this, args);
       }
-      const start = readCallStart(service, spec, this, args);
+      const start = readCallStart(recorder, spec, this, args);
       if (start === undefined) {
         return method.apply(this, args);
       }
-      const startCall = () => service.startCall(start);
+      const startCall = () => recorder.startCall(start);
       let call: PendingCall;
       try {
         // Throws only HfBudgetExceededError, which is meant to stop the call.

@@ -1,6 +1,7 @@
 import { invalidFetchArgument } from '../hf-stats.messages.js';
-import { latestService } from '../decorators/call-site-registry.js';
+import { latestRecorder } from '../decorators/call-site-registry.js';
 import type { HfStatsService } from '../hf-stats.service.js';
+import { recorderOf } from '../recording/recorder-of.js';
 import { callContext } from '../stats/call-context.js';
 import type { HfCallRecorder } from '../stats/pending-call.js';
 import { runClientCall, type ClientCallSite } from '../clients/client-call.js';
@@ -57,12 +58,12 @@ export function createHfStatsFetch(
   if (unit !== 'auto' && unit !== 's' && unit !== 'ms') {
     throw invalidFetchArgument('computeTimeUnit');
   }
-  const stats = options.stats;
-  if (stats !== undefined && (stats === null || typeof stats.recordUntrackedAttempt !== 'function')) {
+  const stats = options.stats === undefined ? undefined : recorderOf(options.stats);
+  if (options.stats !== undefined && stats === undefined) {
     throw invalidFetchArgument('stats');
   }
   const track = resolveFetchTrack(options.track);
-  const untracked = (): HfCallRecorder | undefined => stats ?? latestService();
+  const untracked = (): HfCallRecorder | undefined => stats ?? latestRecorder();
   callContext.enabled = true;
   const tracked = async function hfStatsFetch(
     input: Parameters<typeof fetch>[0],
@@ -91,7 +92,7 @@ export function createHfStatsFetch(
 }
 
 /** Each request to a matching URL made outside a tracked call becomes one call of its own. */
-function countingFetch(attempt: typeof fetch, track: FetchTrack, stats: HfStatsService | undefined): typeof fetch {
+function countingFetch(attempt: typeof fetch, track: FetchTrack, stats: HfCallRecorder | undefined): typeof fetch {
   const site: ClientCallSite = {
     stats,
     usageOf: openAiUsageOf,
@@ -120,11 +121,11 @@ export function isHfStatsFetch(candidate: unknown): boolean {
 }
 
 /** A `urls` predicate that throws leaves the request an attempt: statistics never fail a request. */
-function matchesSafely(track: FetchTrack, url: string, stats: HfStatsService | undefined): boolean {
+function matchesSafely(track: FetchTrack, url: string, stats: HfCallRecorder | undefined): boolean {
   try {
     return track.matches(url);
   } catch (error) {
-    (stats ?? latestService())?.reportFailure(error);
+    (stats ?? latestRecorder())?.reportFailure(error);
     return false;
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { HF_STATS_OPTIONS } from '../hf-stats.internal-constants.js';
 import { HfStatsSettings } from '../hf-stats.options.js';
 import { HfStatsService } from '../hf-stats.service.js';
+import { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import type { HfStatsLogSettings } from './hf-stats-log.options.js';
@@ -11,7 +12,7 @@ import { StatsLogWriter } from './log-writer.js';
 
 /**
  * The statistics log: an `hf_call` line per tracked call, an `hf_session_end` line per session end
- * (both heard from `HfStatsService`), and the `hf_summary` line that `HfStatsScheduler` asks for.
+ * (both heard from `HfStatsRecorder`), and the `hf_summary` line that `HfStatsScheduler` asks for.
  * Idle when the `log` option is `false`. Internal.
  */
 @Injectable()
@@ -23,7 +24,9 @@ export class HfStatsLogService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(HF_STATS_OPTIONS) options: HfStatsSettings,
-    private readonly stats: HfStatsService,
+    private readonly stats: HfStatsRecorder,
+    /** The public reads, as an app would make them. */
+    private readonly service: HfStatsService,
   ) {
     this.settings = options.log;
   }
@@ -53,13 +56,13 @@ export class HfStatsLogService implements OnModuleInit, OnApplicationShutdown {
     }
     try {
       writer.maintain();
-      const activeSessionCount = this.stats.activeSessionCount();
+      const activeSessionCount = this.stats.store.activeSessionCount();
       if (activeSessionCount === 0) {
         return;
       }
       writer.enqueue('summary', () => {
-        const sessions = this.stats.recentActiveSessions(settings.maxSessionsPerSummary);
-        const global = this.stats.getGlobalStats();
+        const sessions = this.stats.store.recentActiveSessions(settings.maxSessionsPerSummary);
+        const global = this.service.getGlobalStats();
         const entry = summaryLogEntry(global, sessions, activeSessionCount, writer.droppedLineCount, Date.now());
         return formatLogEntry(entry, settings.format);
       });
@@ -80,7 +83,7 @@ export class HfStatsLogService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Runs after every `beforeApplicationShutdown` hook, so the `hf_session_end` lines of the sessions
-   * that `HfStatsService` ends at shutdown are written too.
+   * that `HfStatsRecorder` ends at shutdown are written too.
    */
   async onApplicationShutdown(): Promise<void> {
     this.removeListener?.();

@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type * as OtelApi from '@opentelemetry/api';
-import { HfStatsService } from '../hf-stats.service.js';
+import { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfStatsListener } from '../stats/hf-stats-listener.js';
 import {
@@ -44,8 +44,8 @@ interface OtelSeries {
 export class HfStatsOpenTelemetryService implements OnModuleInit, OnApplicationShutdown {
   private removeListener: (() => void) | undefined;
 
-  // Only the global HfStatsService: this module is imported by HfStatsModule and sees nothing else of it.
-  constructor(private readonly stats: HfStatsService) {}
+  // Only the recorder, which the global HfStatsModule exports: this module sees nothing else of it.
+  constructor(private readonly stats: HfStatsRecorder) {}
 
   async onModuleInit(): Promise<void> {
     const { metrics, tracing } = this.stats.options;

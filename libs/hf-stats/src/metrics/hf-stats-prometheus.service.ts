@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type * as PromClient from 'prom-client';
-import { HfStatsService } from '../hf-stats.service.js';
+import { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import {
   DURATION_BUCKETS_SECONDS,
@@ -57,8 +57,8 @@ export class HfStatsPrometheusService implements OnModuleInit, OnApplicationShut
   private metrics: PrometheusMetrics | undefined;
   private removeListener: (() => void) | undefined;
 
-  // Only the global HfStatsService: this module is imported by HfStatsModule and sees nothing else of it.
-  constructor(private readonly stats: HfStatsService) {}
+  // Only the recorder, which the global HfStatsModule exports: this module sees nothing else of it.
+  constructor(private readonly stats: HfStatsRecorder) {}
 
   async onModuleInit(): Promise<void> {
     const settings = this.stats.options.metrics.prometheus;

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { HfStatsService } from '../hf-stats.service.js';
+import type { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 
 /** The tracked calls that ended while one HTTP request was handled. */
 export class RequestTiming {
@@ -17,10 +17,10 @@ export class RequestTiming {
 /** One store for the process: `onCall` runs in the async context of the call, so it finds its request there. */
 const requestTimings = new AsyncLocalStorage<RequestTiming>();
 
-/** Services that already feed `requestTimings`: each interceptor instance shares one listener per service. */
-const listenedServices = new WeakSet<HfStatsService>();
+/** Recorders that already feed `requestTimings`: each interceptor instance shares one listener per app. */
+const listenedServices = new WeakSet<HfStatsRecorder>();
 
-function ensureListener(stats: HfStatsService): void {
+function ensureListener(stats: HfStatsRecorder): void {
   if (listenedServices.has(stats)) {
     return;
   }
@@ -40,7 +40,7 @@ function ensureListener(stats: HfStatsService): void {
  * Runs `fn` with a fresh per-request timing, unless one is already active (an interceptor bound
  * twice); returns undefined then, so that only the outermost one writes the header.
  */
-export function runWithRequestTiming<T>(stats: HfStatsService, fn: (timing: RequestTiming | undefined) => T): T {
+export function runWithRequestTiming<T>(stats: HfStatsRecorder, fn: (timing: RequestTiming | undefined) => T): T {
   if (requestTimings.getStore() !== undefined) {
     return fn(undefined);
   }

@@ -1,5 +1,23 @@
 import { ScopeAccumulator } from '../stats/stats-accumulator.js';
-import type { HfSessionStats } from '../stats/hf-stats.interfaces.js';
+import type { HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
+
+/** A session's JSON from its lifecycle (epoch milliseconds; `endedAt` undefined while active) and figures. */
+export function sessionJson(
+  sessionId: string,
+  startedAt: number,
+  lastActivityAt: number,
+  endedAt: number | undefined,
+  stats: HfStats,
+): HfSessionStats {
+  return {
+    sessionId,
+    active: endedAt === undefined,
+    startedAt: new Date(startedAt).toISOString(),
+    lastActivityAt: new Date(lastActivityAt).toISOString(),
+    endedAt: endedAt === undefined ? null : new Date(endedAt).toISOString(),
+    ...stats,
+  };
+}
 
 /** One retained session: its figures and lifecycle. Times are epoch milliseconds. */
 export class SessionEntry {
@@ -30,15 +48,11 @@ export class SessionEntry {
   }
 
   toJSON(): HfSessionStats {
-    return {
-      sessionId: this.sessionId,
-      active: this.active,
-      startedAt: new Date(this.startedAt).toISOString(),
-      lastActivityAt: new Date(this.lastActivityAt).toISOString(),
-      endedAt: this.endedAt === undefined ? null : new Date(this.endedAt).toISOString(),
-      ...this.stats.toJSON(),
+    const json = sessionJson(this.sessionId, this.startedAt, this.lastActivityAt, this.endedAt, this.stats.toJSON());
+    if (this.inFlightCount > 0) {
       // Only while calls run: an end line written past its wait says how many it could not count.
-      ...(this.inFlightCount > 0 ? { inFlightCallCount: this.inFlightCount } : {}),
-    };
+      json.inFlightCallCount = this.inFlightCount;
+    }
+    return json;
   }
 }

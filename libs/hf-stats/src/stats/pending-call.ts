@@ -4,7 +4,7 @@ import { boundedName } from './call-names.js';
 import { errorTypeOf, noAttempts, type HfCallAttempts, type HfCallRecord } from './hf-call-record.js';
 import { cleanUsage, openAiUsageOf, type HfTokenUsage } from './usage.js';
 
-/** Where a finished call goes. Implemented by `HfStatsService`; must never throw. */
+/** Where a finished call goes. Implemented by `HfStatsRecorder`; must never throw. */
 export interface HfCallSink {
   /** Records the call and releases what it held from its start (its place in flight, its budget reservation). */
   recordCall(call: HfCallRecord, hold?: CallHold): void;

@@ -16,7 +16,7 @@ export async function createHfStatsStore(options: HfStatsSettings): Promise<HfSt
       sessionIdleTimeoutMs: options.sessionIdleTimeoutMs,
     });
   }
-  return new HfMemoryStore();
+  return new HfMemoryStore({ maxModels: options.maxModels, maxSessions: options.maxSessions });
 }
 
 /** Creates the Redis store, loading ioredis only now, so that apps on the memory store never need it. */

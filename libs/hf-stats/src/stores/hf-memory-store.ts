@@ -1,44 +1,86 @@
-import type { HfStatsStore } from './hf-stats-store.js';
+import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
+import { SessionRegistry } from '../sessions/session-registry.js';
+import type { HfCallRecord } from '../stats/hf-call-record.js';
+import type { HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
+import { ScopeAccumulator } from '../stats/stats-accumulator.js';
+import type { HfLocalFigures, HfStatsStore } from './hf-stats-store.js';
+
+/** The bounds of the figures a memory store holds: the `maxModels` and `maxSessions` options. */
+export interface HfMemoryStoreLimits {
+  maxModels: number;
+  maxSessions: number;
+}
 
 /**
- * The default store: readers see this process's own figures, which `HfStatsService` keeps in memory anyway,
- * so this store holds nothing itself.
+ * The default store: this process's figures, in memory. It holds the global figures and the retained sessions;
+ * the session lifecycle (starts, ends, idle, eviction) acts on its registry, and the Redis store builds on one.
  */
-export class HfMemoryStore implements HfStatsStore {
+export class HfMemoryStore implements HfStatsStore, HfLocalFigures {
   readonly type = 'memory';
   readonly partial = false;
   readonly sharedSessions = false;
-  readonly sessionOverflowCount = 0;
+  readonly global: ScopeAccumulator;
+  readonly sessions: SessionRegistry;
+
+  constructor(limits: HfMemoryStoreLimits) {
+    this.global = new ScopeAccumulator(limits.maxModels);
+    this.sessions = new SessionRegistry(limits.maxSessions, limits.maxModels);
+  }
+
+  get local(): HfLocalFigures {
+    return this;
+  }
+
+  /** New sessions refused because every retained session was active at `maxSessions`. */
+  get sessionOverflowCount(): number {
+    return this.sessions.overflowCount;
+  }
 
   start(): void {}
 
-  record(): void {}
+  /** Folds a call into the global figures and into its session, if the lifecycle kept one for it. */
+  record(call: HfCallRecord): void {
+    this.global.add(call);
+    this.recordInSession(call);
+  }
 
+  /** Folds a call into its session only (the Redis store shows the cluster's global figures, not these). */
+  recordInSession(call: HfCallRecord): void {
+    if (call.sessionId !== undefined) {
+      this.sessions.get(call.sessionId)?.stats.add(call);
+    }
+  }
+
+  // The registry is moved by the session lifecycle itself: nothing more to note here.
   touchSession(): void {}
 
   endSession(): void {}
 
-  globalStats(): undefined {
-    return undefined;
+  globalStats(): HfStats {
+    return this.global.toJSON();
   }
 
-  sessionStats(): null {
-    return null;
+  sessionStats(sessionId: string): HfSessionStats | undefined {
+    return this.sessions.get(sessionId)?.toJSON();
   }
 
-  listSessions(): undefined {
-    return undefined;
+  listSessions(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats> {
+    const page = this.sessions.page(query);
+    return { ...page, items: page.items.map((entry) => entry.toJSON()) };
   }
 
-  recentActiveSessions(): undefined {
-    return undefined;
+  recentActiveSessions(limit: number): HfSessionStats[] {
+    return this.sessions.list(true, limit).map((entry) => entry.toJSON());
   }
 
-  activeSessionCount(): undefined {
-    return undefined;
+  activeSessionCount(): number {
+    return this.sessions.activeCount;
   }
 
-  reset(): void {}
+  reset(): void {
+    this.global.reset();
+    this.sessions.clear();
+  }
 
   flush(): Promise<void> {
     return Promise.resolve();

@@ -1,13 +1,24 @@
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { ScopeAccumulator } from '../stats/stats-accumulator.js';
 
 /** Hears the session ends a store decided (with a shared store, once per cluster). */
 export type HfSessionEndHandler = (session: HfSessionStats, reason: HfSessionEndReason) => void;
 
 /**
- * Where the figures that readers see come from. `HfStatsService` always keeps this process's own figures;
- * a store may replace what the readers see with a wider view (the Redis store: the whole cluster's).
+ * This process's own figures, which the session lifecycle and the budgets act on: the memory store's, which a
+ * shared store builds on.
+ */
+export interface HfLocalFigures {
+  readonly global: ScopeAccumulator;
+  readonly sessions: SessionRegistry;
+}
+
+/**
+ * The owner of the figures that readers see: the memory store holds this process's own; the Redis store
+ * builds on them and shows the whole cluster's.
  *
  * Every method but `start`, `flush` and `close` is synchronous and must never wait on I/O: `record` runs on
  * the path of each tracked call. Like `@nestjs/throttler`'s storage, the interface and its injection token
@@ -20,6 +31,8 @@ export interface HfStatsStore {
   readonly partial: boolean;
   /** Whether session ends are decided by the store (once per cluster) rather than by each process. */
   readonly sharedSessions: boolean;
+  /** This process's own figures (the memory store itself, or the one a shared store builds on). */
+  readonly local: HfLocalFigures;
   /** Starts background work (the Redis store's flush timer); `onSessionEnd` hears the ends it decides. */
   start(onSessionEnd: HfSessionEndHandler): void;
   /** Folds one finished call. Synchronous, no I/O. */
@@ -28,31 +41,28 @@ export interface HfStatsStore {
   touchSession(sessionId: string, now: number): void;
   /** A session ended on this process (`endSession`, `runInSession`, idle, shutdown). */
   endSession(sessionId: string, reason: HfSessionEndReason, now: number): void;
-  /** Global figures to show, or undefined to show this process's own. */
-  globalStats(): HfStats | undefined;
-  /**
-   * One session's figures to show: `null` to show this process's own; undefined when the store knows no
-   * such session.
-   */
-  sessionStats(sessionId: string): HfSessionStats | undefined | null;
+  /** Global figures to show. */
+  globalStats(): HfStats;
+  /** One session's figures to show; undefined when the store knows no such session. */
+  sessionStats(sessionId: string): HfSessionStats | undefined;
   /**
    * One page of the sessions to list, in the order and with the counts of `pageSessions` (active first, then
-   * the most recently active, ties by id; keyset paging after `query.after`); undefined to list this process's.
-   * Builds the figures of the sessions on the page only.
+   * the most recently active, ties by id; keyset paging after `query.after`). Builds the figures of the sessions
+   * on the page only.
    */
-  listSessions(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats> | undefined;
+  listSessions(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats>;
   /**
    * The `limit` most recently active active sessions, most recent first, built without building the others (for
-   * the summary line); undefined (or no such method) to list this process's.
+   * the summary line).
    */
-  recentActiveSessions?(limit: number): HfSessionStats[] | undefined;
-  /** Number of active sessions, or undefined to count this process's. */
-  activeSessionCount(): number | undefined;
+  recentActiveSessions(limit: number): HfSessionStats[];
+  /** Number of active sessions. */
+  activeSessionCount(): number;
   /** Calls the shared store lost that no running replica could write again (the Redis store only). */
   readonly lostCallCount?: number;
   /** New sessions the store could not keep apart (its bound was reached): counted in the global figures only. */
   readonly sessionOverflowCount: number;
-  /** Forgets what this process has buffered and cached (shared figures stay in the shared store). */
+  /** Forgets this process's figures and what it has buffered and cached (shared figures stay in the shared store). */
   reset(): void;
   /** Writes what is buffered now and refreshes the shared view. Never rejects. */
   flush(): Promise<void>;

@@ -6,55 +6,8 @@ import {
 } from '../sessions/session-page.js';
 import type { HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import type { FlushBuffer, SessionView } from './redis-flush-plan.js';
+import { deltaOf, fold, sessionJsonOf, type SessionTimes } from './redis-session-parts.js';
 import { ScopeDelta } from './scope-delta.js';
-
-/** A session's lifecycle seen from here: the cluster's (last read) and this replica's buffered parts together. */
-export interface SessionLifecycle {
-  startedAt: number;
-  lastActivityAt: number;
-  endedAt: number;
-}
-
-/** Folds one part (remote first, then the buffers, oldest first) into a lifecycle. */
-function fold(view: SessionLifecycle, part: SessionView | undefined, first: boolean): boolean {
-  if (part === undefined) {
-    return first;
-  }
-  if (first) {
-    view.startedAt = part.startedAt;
-    view.lastActivityAt = 0;
-    view.endedAt = 0;
-  }
-  view.startedAt = Math.min(view.startedAt, part.startedAt);
-  view.lastActivityAt = Math.max(view.lastActivityAt, part.lastActivityAt);
-  // Activity buffered here after the cluster's end reopens the session, as the next flush will in Redis.
-  if (part.endedAt !== 0 || part.lastActivityAt > view.endedAt) {
-    view.endedAt = part.endedAt;
-  }
-  return false;
-}
-
-/** The figures of the parts, merged. */
-function deltaOf(parts: ReadonlyArray<SessionView | undefined>, maxModels: number): ScopeDelta {
-  const delta = new ScopeDelta(maxModels);
-  for (const part of parts) {
-    if (part !== undefined) {
-      delta.merge(part.delta);
-    }
-  }
-  return delta;
-}
-
-function sessionJson(sessionId: string, lifecycle: SessionLifecycle, delta: ScopeDelta): HfSessionStats {
-  return {
-    sessionId,
-    active: lifecycle.endedAt === 0,
-    startedAt: new Date(lifecycle.startedAt).toISOString(),
-    lastActivityAt: new Date(lifecycle.lastActivityAt).toISOString(),
-    endedAt: lifecycle.endedAt === 0 ? null : new Date(lifecycle.endedAt).toISOString(),
-    ...delta.toJSON(),
-  };
-}
 
 /**
  * What the readers of one replica see of the sessions: the cluster's as last read (a cache bounded by
@@ -127,7 +80,7 @@ export class RedisSessionViews {
     const lifecycle = this.lifecycle(sessionId);
     return lifecycle === undefined
       ? undefined
-      : sessionJson(sessionId, lifecycle, deltaOf(parts, this.limits.maxModels));
+      : sessionJsonOf(sessionId, lifecycle, deltaOf(parts, this.limits.maxModels));
   }
 
   /**
@@ -136,7 +89,7 @@ export class RedisSessionViews {
    */
   page(query: HfSessionPageQuery): HfSessionPageOf<HfSessionStats> {
     const ids = this.filterIds(() => true);
-    const scratch: SessionLifecycle = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
+    const scratch: SessionTimes = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
     const page = pageSessions(
       ids,
       (sessionId): HfSessionKey => {
@@ -160,7 +113,7 @@ export class RedisSessionViews {
    * per session, and the figures of the kept ones only.
    */
   recentActive(limit: number): HfSessionStats[] {
-    const scratch: SessionLifecycle = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
+    const scratch: SessionTimes = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
     const ids: string[] = [];
     const times: number[] = [];
     this.filterIds((sessionId) => {
@@ -195,7 +148,7 @@ export class RedisSessionViews {
   activeCount(): number {
     if (this.isPartial()) {
       // Redis's count is stale: count the sessions known here that are still active by this replica's clock.
-      const scratch: SessionLifecycle = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
+      const scratch: SessionTimes = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
       return this.filterIds((sessionId) => this.lifecycleInto(scratch, sessionId) && scratch.endedAt === 0).length;
     }
     // Sessions buffered here that Redis did not count as active at the last flush are active too.
@@ -249,8 +202,8 @@ export class RedisSessionViews {
     return parts;
   }
 
-  private lifecycle(sessionId: string): SessionLifecycle | undefined {
-    const view: SessionLifecycle = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
+  private lifecycle(sessionId: string): SessionTimes | undefined {
+    const view: SessionTimes = { startedAt: 0, lastActivityAt: 0, endedAt: 0 };
     return this.lifecycleInto(view, sessionId) ? view : undefined;
   }
 
@@ -258,7 +211,7 @@ export class RedisSessionViews {
    * The lifecycle of a session into `view`, false when unknown; allocates nothing, so that the summary can look at
    * 10,000 sessions to keep 50.
    */
-  private lifecycleInto(view: SessionLifecycle, sessionId: string): boolean {
+  private lifecycleInto(view: SessionTimes, sessionId: string): boolean {
     const older = this.older();
     const newer = this.newer();
     let empty = fold(view, this.remote.get(sessionId), true);

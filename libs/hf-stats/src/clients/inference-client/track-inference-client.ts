@@ -3,7 +3,7 @@ import type { HfStatsService } from '../../hf-stats.service.js';
 import { invalidClientArgument } from '../../hf-stats.messages.js';
 import type { PendingCall } from '../../stats/pending-call.js';
 import { openAiUsageOf, type HfTokenUsage } from '../../stats/usage.js';
-import { runClientCall, type ClientCallSite } from '../client-call.js';
+import { recorderOption, runClientCall, type ClientCallSite } from '../client-call.js';
 import { inputTextsOf, modelOf } from '../input-texts.js';
 
 /** Options of {@link trackInferenceClient}. */
@@ -69,6 +69,7 @@ export function trackInferenceClient<TClient extends object>(
   if (trackedClients.has(client)) {
     return client;
   }
+  const recorder = recorderOption('trackInferenceClient', options.stats);
   const shape = client as ClientShape;
   const ownFetch = shape.defaultOptions?.fetch;
   // Looked up per request, so that a fetch replaced later (a test's stub) is still the one used.
@@ -84,7 +85,7 @@ export function trackInferenceClient<TClient extends object>(
       continue;
     }
     const site: ClientCallSite = {
-      stats: options.stats,
+      stats: recorder,
       usageOf: openAiUsageOf,
       refusal: name.endsWith('Stream') ? 'iterable' : 'promise',
       join: joinStreamOrPromise,

@@ -2,7 +2,7 @@ import { createHfStatsFetch, isHfStatsFetch } from '../../fetch/hf-stats-fetch.j
 import type { HfStatsService } from '../../hf-stats.service.js';
 import { invalidClientArgument } from '../../hf-stats.messages.js';
 import type { HfTokenUsage } from '../../stats/usage.js';
-import { runClientCall, type ClientCallSite } from '../client-call.js';
+import { recorderOption, runClientCall, type ClientCallSite } from '../client-call.js';
 import { inputTextsOf, modelOf } from '../input-texts.js';
 import { joinApiPromise, observeApiPromise } from './observe-api-promise.js';
 import { chatUsageOf, responsesUsageOf } from './openai-usage.js';
@@ -55,6 +55,7 @@ export function trackOpenAI<TClient extends object>(client: TClient, options: Tr
   if (trackedClients.has(client)) {
     return client;
   }
+  const recorder = recorderOption('trackOpenAI', options.stats);
   trackedClients.add(client);
   const holder = client as { fetch?: unknown; withOptions?: unknown };
   if (typeof holder.fetch === 'function' && !isHfStatsFetch(holder.fetch)) {
@@ -67,7 +68,7 @@ export function trackOpenAI<TClient extends object>(client: TClient, options: Tr
       continue;
     }
     const site: ClientCallSite = {
-      stats: options.stats,
+      stats: recorder,
       usageOf,
       refusal: 'promise',
       observe: observeApiPromise,

@@ -1,0 +1,219 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { HF_STATS_OPTIONS, SESSION_ID_CLS_KEY } from '../hf-stats.internal-constants.js';
+import { STATS_FAILURE_WARNING } from '../hf-stats.messages.js';
+import { HfStatsSettings } from '../hf-stats.options.js';
+import { isValidSessionId } from '../sessions/session-id.js';
+import type { CallHold } from '../sessions/session-lifecycle.js';
+import { SessionOrchestrator } from '../sessions/session-orchestrator.js';
+import { SessionBudget } from '../stats/budget.js';
+import { errorTypeOf, type HfCallRecord } from '../stats/hf-call-record.js';
+import type { HfSessionEndReason, HfSessionStats } from '../stats/hf-stats.interfaces.js';
+import type { HfStatsListener } from '../stats/hf-stats-listener.js';
+import { PendingCall, type HfCallSink, type HfCallStart } from '../stats/pending-call.js';
+import { HfPricing } from '../stats/pricing.js';
+import { HfMemoryStore } from '../stores/hf-memory-store.js';
+import { HfStatsStore } from '../stores/hf-stats-store.js';
+import { ListenerBus } from './listener-bus.js';
+import type { SessionIdRules } from './record-input.js';
+
+/**
+ * The one way a call's figures go: a call site hands over a finished record; the recorder prices it (on a copy:
+ * the caller's object is never changed), opens its session, folds it into the store, which owns the figures,
+ * and tells the listeners. Internal: `HfStatsService` is its public face; the decorator, the tracked fetch,
+ * the interceptor and the readers inside the module reach it directly.
+ */
+@Injectable()
+export class HfStatsRecorder
+  implements HfCallSink, SessionIdRules, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  readonly store: HfStatsStore;
+  readonly sessions: SessionOrchestrator;
+  /** Module counters shown in the snapshot beside the figures. */
+  rejectedSessionIdCount = 0;
+  untrackedAttemptCount = 0;
+  internalErrorCount = 0;
+  private readonly logger = new Logger('HfStats');
+  private readonly bus = new ListenerBus((error) => this.reportFailure(error));
+  private readonly pricing: HfPricing | undefined;
+  private readonly budget: SessionBudget | undefined;
+
+  constructor(
+    @Inject(HF_STATS_OPTIONS) readonly options: HfStatsSettings,
+    private readonly cls: ClsService,
+    @Optional() @Inject(HfStatsStore) store?: HfStatsStore,
+  ) {
+    this.store = store ?? new HfMemoryStore(options);
+    this.sessions = new SessionOrchestrator(this.store, options, this, this.logger);
+    this.pricing = options.pricing.length > 0 ? new HfPricing(options.pricing) : undefined;
+    this.budget =
+      options.budget === undefined
+        ? undefined
+        : new SessionBudget(options.budget, this.pricing, this.store.local.global, options.maxSessions, (message) =>
+            this.logger.warn(message),
+          );
+  }
+
+  onApplicationBootstrap(): void {
+    this.store.start((session, reason) => this.notifySessionEnd(session, reason));
+    this.sessions.start();
+  }
+
+  /** Ends every session after the calls in flight, then the store's last flush, while the readers are open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.sessions.shutdown();
+    await this.store.close();
+  }
+
+  onApplicationShutdown(): void {
+    this.sessions.stop();
+  }
+
+  get hearsSessionEnds(): boolean {
+    return this.bus.size > 0;
+  }
+
+  /** What a session id must be, for error messages. */
+  get sessionIdDescription(): string {
+    return `a string of 1 to ${this.options.sessionIdMaxLength} characters matching ${String(this.options.sessionIdPattern)}`;
+  }
+
+  isAllowedSessionId(value: unknown): value is string {
+    return isValidSessionId(value, this.options.sessionIdMaxLength, this.options.sessionIdPattern);
+  }
+
+  /** The session the current code runs under, if any: one async-context lookup. */
+  currentSessionId(): string | undefined {
+    return this.cls.get<string | undefined>(SESSION_ID_CLS_KEY);
+  }
+
+  /** Runs `fn` with `sessionId` as the current session: in the caller's CLS context when there is one, else a new one. */
+  withSession<T>(sessionId: string, fn: () => T): T {
+    if (this.cls.isActive()) {
+      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
+      return fn();
+    }
+    return this.cls.run(() => {
+      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
+      return fn();
+    });
+  }
+
+  /** Runs `fn` in a CLS context of its own (nested in the caller's, inheriting it) with `sessionId` current. */
+  runInNewSessionContext<T>(sessionId: string, fn: () => T): T {
+    return this.cls.run({ ifNested: 'inherit' }, () => {
+      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
+      return fn();
+    });
+  }
+
+  /**
+   * Starts timing a call of a decorated method: puts it in flight in its session (which starts now if it was not
+   * active) and checks it against the session's budget, the calls in flight included.
+   * @throws HfBudgetExceededError when the budget refuses it, which is meant to stop the call.
+   */
+  startCall(start: HfCallStart): PendingCall {
+    const { sessionId } = start;
+    if (sessionId === undefined) {
+      return new PendingCall(this, start, this.sessions.lifecycle.hold(undefined, 0, 0));
+    }
+    const now = Date.now();
+    const entry = this.sessions.atCallStart(sessionId, now);
+    const active = this.store.local.sessions.activeCount;
+    const reserved = this.budget?.admit(sessionId, entry, start, active, now) ?? 0;
+    return new PendingCall(this, start, this.sessions.lifecycle.hold(entry, start.textCount, reserved));
+  }
+
+  /**
+   * Folds a finished call into the store's figures (global, session, model), tells the listeners, then releases
+   * what it held from its start (`hold`, for calls timed by `startCall`). Never throws.
+   */
+  recordCall(call: HfCallRecord, hold?: CallHold): void {
+    let record = call;
+    try {
+      if (this.pricing !== undefined) {
+        record = this.priced(call);
+      }
+      if (record.sessionId !== undefined) {
+        this.sessions.atCallEnd(record.sessionId, record.endedAt, hold);
+      }
+      this.store.record(record);
+    } catch (error) {
+      this.reportFailure(error);
+    }
+    this.bus.notifyCall(record);
+    if (hold !== undefined) {
+      // Last, so that an end waiting for this call comes after its figures and its hf_call line.
+      this.sessions.lifecycle.release(hold, record.endedAt);
+    }
+  }
+
+  /** Releases what a call dropped unrecorded held from its start (its place in flight, its reservation). */
+  releaseCall(hold: CallHold): void {
+    try {
+      this.sessions.lifecycle.release(hold, Date.now());
+    } catch (error) {
+      this.reportFailure(error);
+    }
+  }
+
+  /** Counts an HTTP attempt made through a tracked fetch outside any tracked call. */
+  recordUntrackedAttempt(): void {
+    this.untrackedAttemptCount += 1;
+  }
+
+  /** Registers a reader of calls and session ends (the log file, exporters); returns its removal. */
+  addListener(listener: HfStatsListener): () => void {
+    return this.bus.add(listener);
+  }
+
+  notifySessionEnd(session: HfSessionStats, reason: HfSessionEndReason): void {
+    this.bus.notifySessionEnd(session, reason);
+  }
+
+  /** The session id of an incoming request if it is allowed; a present but disallowed one is counted and ignored. */
+  acceptSessionId(raw: unknown): string | undefined {
+    if (raw === undefined || raw === null || raw === '') {
+      return undefined;
+    }
+    if (this.isAllowedSessionId(raw)) {
+      return raw;
+    }
+    this.rejectedSessionIdCount += 1;
+    return undefined;
+  }
+
+  /** Counts a failed statistics step; warns once. Never throws. */
+  reportFailure(error: unknown): void {
+    this.internalErrorCount += 1;
+    if (this.internalErrorCount === 1) {
+      this.logger.warn(`${STATS_FAILURE_WARNING} (${errorTypeOf(error)})`);
+    }
+  }
+
+  /** Forgets every figure, session and counter. */
+  reset(): void {
+    this.sessions.reset();
+    this.rejectedSessionIdCount = 0;
+    this.untrackedAttemptCount = 0;
+    this.internalErrorCount = 0;
+    this.store.reset();
+  }
+
+  /** The call with its price: a copy, so that the call site's record stays as it was handed over. */
+  private priced(call: HfCallRecord): HfCallRecord {
+    const characterCount = call.characterCount ?? call.attempts?.computeCharacters;
+    const price = (this.pricing as HfPricing).priceCall(
+      characterCount === call.characterCount ? call : { ...call, characterCount },
+    );
+    return { ...call, costNanoUsd: price.priced ? price.costNanoUsd : undefined };
+  }
+}

@@ -1,0 +1,84 @@
+import type { HfSessionEndReason } from '../stats/hf-stats.interfaces.js';
+import type { HfSessionEndHandler } from './hf-stats-store.js';
+import type { RedisChunkSender } from './redis-chunk-sender.js';
+import type { FlushChunk, InFlightFlush } from './redis-flush-plan.js';
+import type { FlushReply } from './redis-script-runner.js';
+import type { RedisSessionViews } from './redis-session-views.js';
+import { ScopeDelta } from './scope-delta.js';
+
+function pairsOf(flat: string[]): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    fields.set(flat[i], flat[i + 1]);
+  }
+  return fields;
+}
+
+/**
+ * What this replica knows of the cluster, read back from each flush's replies: the global figures at the last
+ * flush, the cached sessions (`RedisSessionViews`), the sessions Redis refused at `maxSessions`; and the session
+ * ends this replica won, which it tells its listeners.
+ */
+export class RedisClusterView {
+  /** The cluster's global figures at the last flush. */
+  global: ScopeDelta;
+  /** New sessions Redis refused at `maxSessions`. */
+  refusedSessionCount = 0;
+  onSessionEnd: HfSessionEndHandler | undefined;
+
+  constructor(
+    private readonly maxModels: number,
+    readonly sessions: RedisSessionViews,
+    private readonly sender: RedisChunkSender,
+  ) {
+    this.global = new ScopeDelta(maxModels);
+  }
+
+  reset(): void {
+    this.global = new ScopeDelta(this.maxModels);
+    this.sessions.clear();
+    this.refusedSessionCount = 0;
+  }
+
+  /** Applies a chunk's answer: the cluster's global figures (final chunk), its sessions, the ends this replica won. */
+  apply(chunk: FlushChunk, flush: InFlightFlush, reply: FlushReply, clockOffset: number): void {
+    const [status, , globalFlat, activeCount, sessionsFlat, won, , refused, , lifecyclesFlat] = reply;
+    if (chunk.kind === 'd') {
+      if (status === 1) {
+        this.refusedSessionCount += refused;
+      }
+      // In Redis now, and in the reply below: no longer shown from the buffer too.
+      for (const [sessionId] of chunk.sessions) {
+        flush.buffer.sessions.delete(sessionId);
+      }
+    }
+    if (chunk.final) {
+      this.global = ScopeDelta.fromHash(pairsOf(globalFlat), this.maxModels);
+      this.sender.seenCalls = this.global.total.callCount;
+      this.sessions.remoteActiveCount = activeCount;
+    }
+    if (chunk.kind === 'd') {
+      const own = new Map(chunk.sessions);
+      for (let i = 0; i + 1 < lifecyclesFlat.length; i += 2) {
+        const sessionId = lifecyclesFlat[i] as string;
+        const view = own.get(sessionId);
+        if (view !== undefined) {
+          this.sessions.addOwn(sessionId, view, lifecyclesFlat[i + 1] as string[], clockOffset);
+        }
+      }
+    }
+    for (let i = 0; i + 1 < sessionsFlat.length; i += 2) {
+      const sessionId = sessionsFlat[i] as string;
+      const view = this.sessions.putRemote(sessionId, pairsOf(sessionsFlat[i + 1] as string[]), clockOffset);
+      if (view.endedAt !== 0) {
+        this.sender.contribution.noteEnd(sessionId, view.endedAt);
+      }
+    }
+    for (let i = 0; i + 1 < won.length; i += 2) {
+      const session = this.sessions.session(won[i]);
+      if (session !== undefined) {
+        this.onSessionEnd?.(session, won[i + 1] as HfSessionEndReason);
+      }
+    }
+  }
+}
