@@ -54,3 +54,9 @@ export { InjectInferenceClient } from './clients/inference-client/inference-clie
 export type { HfInferenceClientOptions } from './clients/inference-client/inference-client.options.js';
 export { trackOpenAI, type TrackOpenAIOptions } from './clients/openai/track-openai.js';
 export type { HfFetchTrackOptions } from './fetch/fetch-track.js';
+export {
+  hfStatsMiddleware,
+  trackEmbeddingModel,
+  type HfStatsAiSdkOptions,
+  type HfStatsLanguageModelMiddleware,
+} from './clients/ai-sdk/hf-stats-middleware.js';

@@ -1,0 +1,125 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { APICallError, embed, embedMany, generateText, streamText, wrapLanguageModel } from 'ai';
+import {
+  createHfStatsFetch,
+  HfBudgetExceededError,
+  HfStatsModule,
+  HfStatsService,
+  hfStatsMiddleware,
+  TrackHFCall,
+  trackEmbeddingModel,
+  type HfStatsModuleOptions,
+} from 'nestjs-hf-stats';
+import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  REPLY,
+  REPLY_TOKENS,
+  startLoopbackRouter,
+  type LoopbackRouter,
+} from './fixtures/router/loopback-router.server.js';
+
+const CHAT_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
+const EMBEDDING_MODEL = 'BAAI/bge-small-en-v1.5';
+
+describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', () => {
+  let router: LoopbackRouter;
+  let moduleRef: TestingModule | undefined;
+
+  beforeAll(async () => {
+    router = await startLoopbackRouter();
+  });
+  afterAll(() => router.close());
+  afterEach(async () => {
+    await moduleRef?.close();
+    moduleRef = undefined;
+  });
+
+  const provider = () =>
+    createOpenAICompatible({
+      name: 'hf-router',
+      baseURL: `${router.url}/v1`,
+      apiKey: 'hf_test',
+      includeUsage: true,
+      fetch: createHfStatsFetch(),
+    });
+
+  const boot = async (options: HfStatsModuleOptions = {}) => {
+    moduleRef = await Test.createTestingModule({
+      imports: [HfStatsModule.forRoot({ controller: false, log: false, ...options })],
+    }).compile();
+    await moduleRef.init();
+    const operations: Array<string | undefined> = [];
+    moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation }) => operations.push(operation) });
+    const hf = provider();
+    return {
+      stats: moduleRef.get(HfStatsService),
+      operations,
+      model: wrapLanguageModel({ model: hf(CHAT_MODEL), middleware: hfStatsMiddleware() }),
+      embedder: trackEmbeddingModel(hf.embeddingModel(EMBEDDING_MODEL)),
+    };
+  };
+
+  it('generateText and streamText: one call each, texts from the prompt, tokens from the AI SDK usage', async () => {
+    const { stats, operations, model } = await boot();
+    const generated = await generateText({ model, system: 'be brief', prompt: 'say hello now' });
+    expect(generated.text).toBe(REPLY);
+    const streamed = streamText({ model, system: 'be brief', prompt: 'say hello now' });
+    expect(await streamed.text).toBe(REPLY);
+    expect(stats.getGlobalStats()).toMatchObject({
+      callCount: 2,
+      textCount: 4,
+      characterCount: 2 * 21,
+      inputTokens: 2 * 5,
+      outputTokens: 2 * REPLY_TOKENS,
+      tokensUnmeasuredCount: 0,
+      attemptCount: 2,
+      byModel: { [CHAT_MODEL]: { callCount: 2 } },
+    });
+    expect(operations).toEqual(['chat-completion', 'chat-completion']);
+  });
+
+  it('embed and embedMany: texts from the values, tokens from usage.tokens', async () => {
+    const { stats, operations, embedder } = await boot();
+    const one = await embed({ model: embedder, value: 'one two' });
+    expect(one.embedding).toEqual([7, 2, 0.5]);
+    const many = await embedMany({ model: embedder, values: ['three', 'four five six'] });
+    expect(many.embeddings).toHaveLength(2);
+    expect(stats.getGlobalStats()).toMatchObject({
+      callCount: 2,
+      textCount: 3,
+      characterCount: 7 + 5 + 13,
+      inputTokens: 2 + 4,
+      attemptCount: 2,
+      byModel: { [EMBEDDING_MODEL]: { callCount: 2 } },
+    });
+    expect(operations).toEqual(['feature-extraction', 'feature-extraction']);
+  });
+
+  it('errors by status (the AI SDK retries disabled), a budget refusal, and once inside a decorated method', async () => {
+    const { stats, model } = await boot({ budget: { maxCalls: 1, onExceed: 'throw' } });
+    router.failNext([{ status: 401 }]);
+    await expect(generateText({ model, prompt: 'x', maxRetries: 0 })).rejects.toBeInstanceOf(APICallError);
+    await stats.runInSession('capped', async () => {
+      await generateText({ model, prompt: 'one' });
+      await expect(generateText({ model, prompt: 'two', maxRetries: 0 })).rejects.toBeInstanceOf(HfBudgetExceededError);
+    });
+    class Writer {
+      @TrackHFCall({ operation: 'write' })
+      async write(prompt: string): Promise<string> {
+        return (await generateText({ model, prompt })).text;
+      }
+    }
+    await expect(new Writer().write('three four')).resolves.toBe(REPLY);
+    expect(stats.getGlobalStats()).toMatchObject({
+      callCount: 3,
+      errorCount: 1,
+      errors: { '401': 1 },
+      budgetRejectedCount: 1,
+      attemptCount: 3,
+      inputTokens: 1 + 2,
+    });
+    expect(stats.getSessionStats('capped')).toMatchObject({ callCount: 1, budgetRejectedCount: 1 });
+  });
+});
