@@ -173,6 +173,17 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
     });
   });
 
+  it('bounds a hostile model name as every call site does: short, well-formed, no control characters', async () => {
+    const { stats, client } = await boot();
+    const hostile = `__proto__\u0000\uD800${'m'.repeat(100_000)}`;
+    await client.embeddings.create({ model: hostile, input: 'one' });
+    const names = Object.keys(stats.getGlobalStats().byModel);
+    expect(names).toHaveLength(1);
+    expect(names[0].length).toBeLessThanOrEqual(200);
+    expect(names[0]).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(names[0]).not.toMatch(/[\u0000-\u001f]/);
+  });
+
   it('prices and budgets its calls as the decorator', async () => {
     const { stats, client } = await boot({
       pricing: [{ model: CHAT_MODEL, perInputToken: 0.001, perOutputToken: 0.002 }],

@@ -52,8 +52,12 @@ export function inputTextsOf(params: unknown): InputTexts {
   }
   for (const value of [input, prompt]) {
     if (typeof value === 'string' || Array.isArray(value)) {
-      // A list of chat-style items (a responses `input`) counts as messages do.
-      return { textCount: defaultTextCount([value]), characterCount: defaultCharacterCount([value]) };
+      // A list of chat-style items (a responses `input`) counts as messages do; token ids are no text to measure.
+      const tokenIds = Array.isArray(value) && value.some((item) => typeof item === 'number' || Array.isArray(item));
+      return {
+        textCount: defaultTextCount([value]),
+        characterCount: tokenIds ? undefined : defaultCharacterCount([value]),
+      };
     }
   }
   return NONE;
