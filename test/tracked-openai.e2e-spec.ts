@@ -181,6 +181,7 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
     expect(names).toHaveLength(1);
     expect(names[0].length).toBeLessThanOrEqual(200);
     expect(names[0]).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    // oxlint-disable-next-line no-control-regex
     expect(names[0]).not.toMatch(/[\u0000-\u001f]/);
   });
 
