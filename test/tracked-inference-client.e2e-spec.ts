@@ -223,4 +223,16 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
       attemptCount: 2,
     });
   });
+
+  it('refuses a malformed inferenceClient option at startup, without showing a token', async () => {
+    const compile = (inferenceClient: unknown) =>
+      Test.createTestingModule({
+        imports: [HfStatsModule.forRoot({ controller: false, log: false, inferenceClient: inferenceClient as never })],
+      }).compile();
+    const refused = await compile('hf_secret_token').catch((error: unknown) => error);
+    expect(String(refused)).toMatch(/"inferenceClient"/);
+    expect(String(refused)).not.toContain('hf_secret');
+    await expect(compile({ accessToken: 42 })).rejects.toThrow(/"inferenceClient\.accessToken"/);
+    await expect(compile({ accessToken: 'hf_a', token: 'hf_b' })).rejects.toThrow(/"inferenceClient\.token"/);
+  });
 });

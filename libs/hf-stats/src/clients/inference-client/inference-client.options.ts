@@ -26,6 +26,14 @@ export function resolveInferenceClientOptions(value: unknown): HfInferenceClient
   if (value === undefined) {
     return undefined;
   }
+  if (typeof value === 'string') {
+    // A token given in the object's place stays out of the message.
+    throw invalidOption(
+      'inferenceClient',
+      'a string, not shown',
+      'an object of InferenceClient options ({ accessToken })',
+    );
+  }
   const { accessToken, token, ...options } = objectOption(
     'inferenceClient',
     value,
