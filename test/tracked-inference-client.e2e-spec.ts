@@ -30,6 +30,12 @@ interface Seen {
   model: string | undefined;
 }
 
+/** Compiles an app with the given inferenceClient option. */
+const compile = (inferenceClient: unknown) =>
+  Test.createTestingModule({
+    imports: [HfStatsModule.forRoot({ controller: false, log: false, inferenceClient: inferenceClient as never })],
+  }).compile();
+
 describe('trackInferenceClient: every task of the real @huggingface/inference client, tracked', () => {
   let router: LoopbackRouter;
   let moduleRef: TestingModule | undefined;
@@ -225,10 +231,6 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
   });
 
   it('refuses a malformed inferenceClient option at startup, without showing a token', async () => {
-    const compile = (inferenceClient: unknown) =>
-      Test.createTestingModule({
-        imports: [HfStatsModule.forRoot({ controller: false, log: false, inferenceClient: inferenceClient as never })],
-      }).compile();
     const refused = await compile('hf_secret_token').catch((error: unknown) => error);
     expect(String(refused)).toMatch(/"inferenceClient"/);
     expect(String(refused)).not.toContain('hf_secret');
