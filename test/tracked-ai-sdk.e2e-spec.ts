@@ -122,4 +122,17 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
     });
     expect(stats.getSessionStats('capped')).toMatchObject({ callCount: 1, budgetRejectedCount: 1 });
   });
+
+  it("the AI SDK's own retries run the model again: each is one call, the failed one under its status", async () => {
+    const { stats, model } = await boot();
+    router.failNext([{ status: 500 }]);
+    await expect(generateText({ model, prompt: 'one two' })).resolves.toMatchObject({ text: REPLY });
+    expect(stats.getGlobalStats()).toMatchObject({
+      callCount: 2,
+      errorCount: 1,
+      errors: { '500': 1 },
+      attemptCount: 2,
+      statusCodes: { '500': 1, '200': 1 },
+    });
+  });
 });
