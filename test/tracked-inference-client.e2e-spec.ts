@@ -14,7 +14,7 @@ import {
 } from 'nestjs-hf-stats';
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from './fixtures/create-app.js';
+import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import {
   REPLY,
   REPLY_TOKENS,
@@ -198,37 +198,42 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
     });
   });
 
-  it('HfStatsModule.forRoot({ inferenceClient }) provides a tracked client: a service needs only the injection', async () => {
-    @Controller('chat')
-    class ChatController {
-      constructor(@InjectInferenceClient() private readonly hf: InferenceClient) {}
+  it.each(ADAPTERS)(
+    'HfStatsModule.forRoot({ inferenceClient }) provides a tracked client: a service needs only the injection (%s)',
+    async (adapter) => {
+      @Controller('chat')
+      class ChatController {
+        constructor(@InjectInferenceClient() private readonly hf: InferenceClient) {}
 
-      @Get()
-      async chat(@Query('q') q: string): Promise<string> {
-        const completion = await this.hf.chatCompletion({
-          model: CHAT_MODEL,
-          messages: [{ role: 'user', content: q }],
-        });
-        return completion.choices[0].message.content ?? '';
+        @Get()
+        async chat(@Query('q') q: string): Promise<string> {
+          const completion = await this.hf.chatCompletion({
+            model: CHAT_MODEL,
+            messages: [{ role: 'user', content: q }],
+          });
+          return completion.choices[0].message.content ?? '';
+        }
       }
-    }
-    @Module({
-      imports: [HfStatsModule.forRoot({ controller: false, log: false, inferenceClient: { endpointUrl: router.url } })],
-      controllers: [ChatController],
-    })
-    class ChatModule {}
-    app = await createApp(ChatModule, 'express');
-    const stats = app.get(HfStatsService);
-    await request(app.getHttpServer()).get('/chat?q=hi%20there').set('x-session-id', 'web-1').expect(200, REPLY);
-    await request(app.getHttpServer()).get('/chat?q=again').set('x-session-id', 'web-1').expect(200);
-    expect(stats.getSessionStats('web-1')).toMatchObject({
-      callCount: 2,
-      textCount: 2,
-      inputTokens: 3,
-      outputTokens: 2 * REPLY_TOKENS,
-      attemptCount: 2,
-    });
-  });
+      @Module({
+        imports: [
+          HfStatsModule.forRoot({ controller: false, log: false, inferenceClient: { endpointUrl: router.url } }),
+        ],
+        controllers: [ChatController],
+      })
+      class ChatModule {}
+      app = await createApp(ChatModule, adapter);
+      const stats = app.get(HfStatsService);
+      await request(app.getHttpServer()).get('/chat?q=hi%20there').set('x-session-id', 'web-1').expect(200, REPLY);
+      await request(app.getHttpServer()).get('/chat?q=again').set('x-session-id', 'web-1').expect(200);
+      expect(stats.getSessionStats('web-1')).toMatchObject({
+        callCount: 2,
+        textCount: 2,
+        inputTokens: 3,
+        outputTokens: 2 * REPLY_TOKENS,
+        attemptCount: 2,
+      });
+    },
+  );
 
   it('refuses a malformed inferenceClient option at startup, without showing a token', async () => {
     const refused = await compile('hf_secret_token').catch((error: unknown) => error);
