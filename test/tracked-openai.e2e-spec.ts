@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Controller, Get, Injectable, Module, Query } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -183,6 +185,27 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
     expect(names[0]).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
     // oxlint-disable-next-line no-control-regex
     expect(names[0]).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('ends the call of a create() never awaited once it is collected, timed until its response', async () => {
+    const { stats, client } = await boot();
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const before = router.requests.length;
+    const fireAndForget = () => {
+      void client.embeddings.create({ model: EMBEDDING_MODEL, input: 'dropped' });
+    };
+    for (let index = 0; index < 5; index += 1) {
+      fireAndForget();
+    }
+    for (let round = 0; round < 100 && router.requests.length - before < 5; round += 1) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    for (let round = 0; round < 50 && stats.getGlobalStats().callCount < 5; round += 1) {
+      gc();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    expect(stats.getGlobalStats()).toMatchObject({ callCount: 5, errorCount: 0, attemptCount: 5 });
   });
 
   it('prices and budgets its calls as the decorator', async () => {

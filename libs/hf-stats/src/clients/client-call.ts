@@ -74,7 +74,11 @@ function joinPromise(
   return result;
 }
 
-function safeUsage(usageOf: (value: unknown) => HfTokenUsage | undefined, value: unknown): HfTokenUsage | undefined {
+/** A usage reader that can't throw: a malformed result has no tokens. */
+export function safeUsage(
+  usageOf: (value: unknown) => HfTokenUsage | undefined,
+  value: unknown,
+): HfTokenUsage | undefined {
   try {
     return usageOf(value);
   } catch {

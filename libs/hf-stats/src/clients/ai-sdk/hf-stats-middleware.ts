@@ -42,30 +42,58 @@ function shapeOf(operation: string, model: ModelLike, texts: unknown): ClientCal
   return { operation, model: typeof model.modelId === 'string' ? model.modelId : undefined, ...inputTextsOf(texts) };
 }
 
-/** Ends `call` with the stream's end: tokens from its `finish` part, a failure from an `error` part. */
+/**
+ * The stream, read through: `call` ends when it ends (tokens from its `finish` part, a failure from an
+ * `error` part), when it errors, or when its reader cancels it (a normal end, as breaking out is).
+ */
+function observedStream(call: PendingCall, source: ReadableStream<unknown>): ReadableStream<unknown> {
+  const reader = source.getReader();
+  let failure: { error: unknown } | undefined;
+  return new ReadableStream<unknown>({
+    async pull(controller) {
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await reader.read();
+      } catch (error) {
+        call.fail(error);
+        controller.error(error);
+        return;
+      }
+      if (step.done) {
+        if (failure === undefined) {
+          call.succeed();
+        } else {
+          call.fail(failure.error);
+        }
+        controller.close();
+        return;
+      }
+      const part = step.value as { type?: unknown; error?: unknown } | null;
+      if (part?.type === 'finish') {
+        call.observeResult(part);
+      } else if (part?.type === 'error') {
+        failure ??= { error: part.error };
+      }
+      controller.enqueue(step.value);
+    },
+    cancel(reason) {
+      call.succeed();
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/** Ends `call` with the stream of a `doStream` result, handed on in the same result. */
 function observeStream(call: PendingCall, result: unknown): unknown {
   return Promise.resolve(result as PromiseLike<{ stream: ReadableStream<unknown> }>).then(
     (streamResult) => {
-      let failure: { error: unknown } | undefined;
-      const observed = new TransformStream<unknown, unknown>({
-        transform(part, controller) {
-          const type = (part as { type?: unknown } | null)?.type;
-          if (type === 'finish') {
-            call.observeResult(part);
-          } else if (type === 'error') {
-            failure ??= { error: (part as { error?: unknown }).error };
-          }
-          controller.enqueue(part);
-        },
-        flush() {
-          if (failure === undefined) {
-            call.succeed();
-          } else {
-            call.fail(failure.error);
-          }
-        },
-      });
-      return { ...streamResult, stream: streamResult.stream.pipeThrough(observed) };
+      try {
+        return { ...streamResult, stream: observedStream(call, streamResult.stream) };
+      } catch {
+        // A stream that can't be read through (locked, say) is handed on as it is; its call ends now.
+        call.succeed();
+        return streamResult;
+      }
     },
     (error: unknown) => {
       call.fail(error);

@@ -3,7 +3,7 @@ import type { HfStatsService } from '../../hf-stats.service.js';
 import { invalidClientArgument } from '../../hf-stats.messages.js';
 import type { PendingCall } from '../../stats/pending-call.js';
 import { openAiUsageOf, type HfTokenUsage } from '../../stats/usage.js';
-import { recorderOption, runClientCall, type ClientCallSite } from '../client-call.js';
+import { recorderOption, runClientCall, safeUsage, type ClientCallSite } from '../client-call.js';
 import { inputTextsOf, modelOf } from '../input-texts.js';
 
 /** Options of {@link trackInferenceClient}. */
@@ -35,7 +35,7 @@ function joinStreamOrPromise(
   if (result === null || typeof result !== 'object' || typeof source[Symbol.asyncIterator] !== 'function') {
     if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
       (result as Promise<unknown>).then(
-        (value) => outer.joinUsage(usageOf(value)),
+        (value) => outer.joinUsage(safeUsage(usageOf, value)),
         () => undefined,
       );
     }
@@ -43,7 +43,7 @@ function joinStreamOrPromise(
   }
   return (async function* joined() {
     for await (const chunk of source) {
-      outer.joinUsage(usageOf(chunk));
+      outer.joinUsage(safeUsage(usageOf, chunk));
       yield chunk;
     }
   })();

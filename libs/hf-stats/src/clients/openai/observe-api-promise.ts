@@ -1,6 +1,7 @@
 import { observeCallResult, timeIteration } from '../../decorators/observe-call-result.js';
 import type { PendingCall } from '../../stats/pending-call.js';
 import type { HfTokenUsage } from '../../stats/usage.js';
+import { safeUsage } from '../client-call.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -27,13 +28,29 @@ function observeStream(call: PendingCall, stream: { iterator: () => AsyncIterato
 }
 
 function observeParsed(call: PendingCall, value: unknown): void {
-  if (isSdkStream(value)) {
-    observeStream(call, value);
-    return;
+  try {
+    if (isSdkStream(value)) {
+      observeStream(call, value);
+      return;
+    }
+  } catch {
+    // A stream that can't be observed (frozen, say) is left as it is; its call ends now.
   }
   call.observeResult(value);
   call.succeed();
 }
+
+/** A call whose `APIPromise` was never awaited: its state, kept apart from the promise so that it can be collected. */
+interface UnreadState {
+  call: PendingCall;
+  respondedAt: number;
+}
+
+/**
+ * Ends the call of an `APIPromise` dropped unread (never awaited, nor `asResponse()`): when the garbage
+ * collector takes it, timed until its response, as the decorator ends a stream dropped unfinished.
+ */
+const unread = new FinalizationRegistry<UnreadState>((state) => state.call.abandon(state.respondedAt));
 
 /**
  * Ends `call` with what the openai SDK's `APIPromise` gives, returning the very same promise (so
@@ -48,10 +65,23 @@ export function observeApiPromise(call: PendingCall, result: unknown, startCall:
   const parse = apiPromise.parse as Method;
   const asResponse = apiPromise.asResponse as Method | undefined;
   let parsing = false;
+  const state: UnreadState = { call, respondedAt: performance.now() };
+  const token = {};
+  unread.register(apiPromise, state, token);
+  const responded = (apiPromise as { responsePromise?: unknown }).responsePromise;
+  if (responded instanceof Promise) {
+    responded.then(
+      () => {
+        state.respondedAt = performance.now();
+      },
+      () => undefined,
+    );
+  }
   defineOwn(apiPromise, 'parse', function (this: unknown, ...args: unknown[]) {
     const parsed = parse.apply(this, args) as Promise<unknown>;
     if (!parsing) {
       parsing = true;
+      unread.unregister(token);
       // A side branch with its own rejection handler: the caller's promise is untouched.
       parsed.then(
         (value) => observeParsed(call, value),
@@ -63,6 +93,7 @@ export function observeApiPromise(call: PendingCall, result: unknown, startCall:
   if (typeof asResponse === 'function') {
     defineOwn(apiPromise, 'asResponse', function (this: unknown, ...args: unknown[]) {
       const response = asResponse.apply(this, args) as Promise<unknown>;
+      unread.unregister(token);
       response.then(
         () => (parsing ? undefined : call.succeed()),
         (error: unknown) => call.fail(error),
@@ -91,11 +122,15 @@ export function joinApiPromise(
       parsing = true;
       parsed.then(
         (value) => {
-          if (isSdkStream(value)) {
-            const iterator = value.iterator;
-            defineOwn(value, 'iterator', () => joinedIterator(outer, usageOf, iterator.call(value)));
-          } else {
-            outer.joinUsage(usageOf(value));
+          try {
+            if (isSdkStream(value)) {
+              const iterator = value.iterator;
+              defineOwn(value, 'iterator', () => joinedIterator(outer, usageOf, iterator.call(value)));
+            } else {
+              outer.joinUsage(safeUsage(usageOf, value));
+            }
+          } catch {
+            // Statistics never fail the call: a result that can't be observed adds nothing.
           }
         },
         () => undefined,
@@ -115,7 +150,7 @@ function joinedIterator(
     next: async (...args: [] | [unknown]) => {
       const step = await source.next(...args);
       if (step.done !== true) {
-        outer.joinUsage(usageOf(step.value));
+        outer.joinUsage(safeUsage(usageOf, step.value));
       }
       return step;
     },
