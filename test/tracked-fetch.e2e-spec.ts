@@ -158,12 +158,15 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
         }
       }
       @Module({
-        imports: [HfStatsModule.forRoot({ controller: false, log: false })],
+        imports: [HfStatsModule.forRoot({ publicRoutes: true, log: false })],
         controllers: [EmbedController],
       })
       class EmbedModule {}
       app = await createApp(EmbedModule, adapter);
       await request(app.getHttpServer()).get('/embed?q=one%20two').set('x-session-id', 'tei-1').expect(200);
+      // Every reader shows it: here GET /hf-stats.
+      const { body } = await request(app.getHttpServer()).get('/hf-stats').expect(200);
+      expect(body).toMatchObject({ global: { callCount: 1, inputTokens: 2 }, sessions: [{ sessionId: 'tei-1' }] });
       expect(app.get(HfStatsService).getSessionStats('tei-1')).toMatchObject({
         callCount: 1,
         textCount: 1,

@@ -242,4 +242,29 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
     await expect(compile({ accessToken: 42 })).rejects.toThrow(/"inferenceClient\.accessToken"/);
     await expect(compile({ accessToken: 'hf_a', token: 'hf_b' })).rejects.toThrow(/"inferenceClient\.token"/);
   });
+
+  it('forRootAsync: the inferenceClient option from a factory; without the option the injection is null', async () => {
+    @Injectable()
+    class Embeddings {
+      constructor(@InjectInferenceClient() readonly hf: InferenceClient | null) {}
+    }
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        HfStatsModule.forRootAsync({
+          controller: false,
+          useFactory: () => ({ log: false, inferenceClient: { endpointUrl: router.url } }),
+        }),
+      ],
+      providers: [Embeddings],
+    }).compile();
+    await moduleRef.init();
+    await moduleRef.get(Embeddings).hf?.featureExtraction({ inputs: 'one two' });
+    expect(moduleRef.get(HfStatsService).getGlobalStats()).toMatchObject({ callCount: 1, inputTokens: 2 });
+    await moduleRef.close();
+    moduleRef = await Test.createTestingModule({
+      imports: [HfStatsModule.forRoot({ controller: false, log: false })],
+      providers: [Embeddings],
+    }).compile();
+    expect(moduleRef.get(Embeddings).hf).toBeNull();
+  });
 });
