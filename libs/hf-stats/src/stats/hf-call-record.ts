@@ -85,6 +85,10 @@ export function errorTypeOf(error: unknown): string {
   if (error === null || typeof error !== 'object') {
     return typeof error;
   }
+  // Our own refusal carries 429 for HTTP; as a call's error it is not a server's rate limit.
+  if ((error as { name?: unknown }).name === 'HfBudgetExceededError') {
+    return 'HfBudgetExceededError';
+  }
   const status = numericStatus(error);
   if (status !== undefined) {
     return String(status);

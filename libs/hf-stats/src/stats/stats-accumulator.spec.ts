@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HfCallRecord } from './hf-call-record.js';
+import { HfBudgetExceededError } from '../hf-stats.exceptions.js';
 import { errorTypeOf } from './hf-call-record.js';
 import { ScopeAccumulator, StatsAccumulator } from './stats-accumulator.js';
 import { callAttempts, callRecord } from './call-record.fixture.js';
@@ -174,5 +175,10 @@ describe('errorTypeOf', () => {
     expect(errorTypeOf(new RangeError('secret input'))).toBe('RangeError');
     expect(errorTypeOf('a string thrown')).toBe('string');
     expect(errorTypeOf(Object.assign(new Error('x'), { name: 'Bad\nName' }))).toBe('Bad_Name');
+  });
+
+  it("names a budget refusal by its class, not by the 429 it answers over HTTP (no server's rate limit)", () => {
+    // An outer tracked call that fails because an inner one was refused is not a rate-limited request.
+    expect(errorTypeOf(new HfBudgetExceededError('s', 'maxCalls', 2, 2))).toBe('HfBudgetExceededError');
   });
 });
