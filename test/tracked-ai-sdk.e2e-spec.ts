@@ -1,4 +1,6 @@
+import { Controller, Get, Module, Query, type INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import request from 'supertest';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, embed, embedMany, generateText, streamText, wrapLanguageModel } from 'ai';
 import {
@@ -13,6 +15,7 @@ import {
 } from 'nestjs-hf-stats';
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import {
   REPLY,
   REPLY_TOKENS,
@@ -26,6 +29,7 @@ const EMBEDDING_MODEL = 'BAAI/bge-small-en-v1.5';
 describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', () => {
   let router: LoopbackRouter;
   let moduleRef: TestingModule | undefined;
+  let app: INestApplication | undefined;
 
   beforeAll(async () => {
     router = await startLoopbackRouter();
@@ -33,7 +37,9 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
   afterAll(() => router.close());
   afterEach(async () => {
     await moduleRef?.close();
+    await app?.close();
     moduleRef = undefined;
+    app = undefined;
   });
 
   const provider = () =>
@@ -133,6 +139,35 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
       errors: { '500': 1 },
       attemptCount: 2,
       statusCodes: { '500': 1, '200': 1 },
+    });
+  });
+
+  describe.each(ADAPTERS)('sessions from x-session-id over real HTTP (%s)', (adapter) => {
+    it('counts a streamText of a request in its session', async () => {
+      const model = wrapLanguageModel({ model: provider()(CHAT_MODEL), middleware: hfStatsMiddleware() });
+      @Controller('write')
+      class WriteController {
+        @Get()
+        write(@Query('q') q: string): PromiseLike<string> {
+          return streamText({ model, prompt: q }).text;
+        }
+      }
+      @Module({
+        imports: [HfStatsModule.forRoot({ controller: false, log: false })],
+        controllers: [WriteController],
+      })
+      class WriteModule {}
+      app = await createApp(WriteModule, adapter);
+      await request(app.getHttpServer())
+        .get('/write?q=one%20two%20three')
+        .set('x-session-id', 'ai-1')
+        .expect(200, REPLY);
+      expect(app.get(HfStatsService).getSessionStats('ai-1')).toMatchObject({
+        callCount: 1,
+        textCount: 1,
+        inputTokens: 3,
+        outputTokens: REPLY_TOKENS,
+      });
     });
   });
 });
