@@ -60,3 +60,8 @@ export {
   type HfStatsAiSdkOptions,
   type HfStatsLanguageModelMiddleware,
 } from './clients/ai-sdk/hf-stats-middleware.js';
+export {
+  hfStatsCallbacks,
+  type HfStatsLangChainCallbacks,
+  type HfStatsLangChainOptions,
+} from './clients/langchain/hf-stats-callbacks.js';

@@ -87,26 +87,23 @@ export function safeUsage(
 }
 
 /**
- * Runs one call of a tracked client as one tracked call: the same machinery as `@TrackHFCall` (call
- * start, budget, the call context that the tracked fetch attributes attempts to, the result's end).
- * Inside a call already tracked (a decorated method), it joins that call: counted once, its
- * attempts and tokens the outer call's. Without a running app the method runs untouched.
+ * What a client call sends and where it is recorded; undefined when no app is running or the session
+ * can't be read (the call then runs untracked). A shape that can't be read is counted and left unknown.
  */
-export function runClientCall(site: ClientCallSite, readShape: () => ClientCallShape, invoke: () => unknown): unknown {
+export function clientCallStart(
+  site: Pick<ClientCallSite, 'stats' | 'usageOf'>,
+  readShape: () => ClientCallShape,
+): { recorder: HfCallRecorder; start: HfCallStart } | undefined {
   const recorder = site.stats ?? latestRecorder();
   if (recorder === undefined) {
-    return invoke();
-  }
-  const outer = callContext.storage.getStore();
-  if (outer?.open === true) {
-    return (site.join ?? joinPromise)(outer, invoke(), site.usageOf);
+    return undefined;
   }
   let sessionId: string | undefined;
   try {
     sessionId = recorder.currentSessionId();
   } catch (error) {
     recorder.reportFailure(error);
-    return invoke();
+    return undefined;
   }
   let shape = NO_SHAPE;
   try {
@@ -122,6 +119,34 @@ export function runClientCall(site: ClientCallSite, readShape: () => ClientCallS
     characterCount: shape.characterCount,
     usageOf: site.usageOf,
   };
+  return { recorder, start };
+}
+
+/** The tracked call the current code runs in, if it is still open: a client call made there joins it. */
+export function openOuterCall(): PendingCall | undefined {
+  const outer = callContext.storage.getStore();
+  return outer?.open === true ? outer : undefined;
+}
+
+/**
+ * Runs one call of a tracked client as one tracked call: the same machinery as `@TrackHFCall` (call
+ * start, budget, the call context that the tracked fetch attributes attempts to, the result's end).
+ * Inside a call already tracked (a decorated method), it joins that call: counted once, its
+ * attempts and tokens the outer call's. Without a running app the method runs untouched.
+ */
+export function runClientCall(site: ClientCallSite, readShape: () => ClientCallShape, invoke: () => unknown): unknown {
+  if (site.stats === undefined && latestRecorder() === undefined) {
+    return invoke();
+  }
+  const outer = openOuterCall();
+  if (outer !== undefined) {
+    return (site.join ?? joinPromise)(outer, invoke(), site.usageOf);
+  }
+  const begun = clientCallStart(site, readShape);
+  if (begun === undefined) {
+    return invoke();
+  }
+  const { recorder, start } = begun;
   const startCall = () => recorder.startCall(start);
   let call: PendingCall;
   try {
