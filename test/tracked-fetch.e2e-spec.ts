@@ -1,6 +1,8 @@
 import { Controller, Get, Injectable, Module, Query } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { HttpModule, HttpService } from '@nestjs/axios';
+import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import {
   createHfStatsFetch,
@@ -173,5 +175,38 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
         inputTokens: 2,
       });
     });
+  });
+
+  it("@nestjs/axios's HttpService through axios's fetch adapter: each request one call, its body a Request's", async () => {
+    @Injectable()
+    class Tei {
+      constructor(readonly http: HttpService) {}
+    }
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        HfStatsModule.forRoot({ controller: false, log: false }),
+        HttpModule.register({ adapter: 'fetch', env: { fetch: createHfStatsFetch({ track: { urls: router.url } }) } }),
+      ],
+      providers: [Tei],
+    }).compile();
+    await moduleRef.init();
+    const stats = moduleRef.get(HfStatsService);
+    const { http } = moduleRef.get(Tei);
+    await stats.runInSession('axios-1', async () => {
+      const { data } = await firstValueFrom(
+        http.post<unknown[]>(`${router.url}/embed`, { inputs: ['one two', 'three'] }),
+      );
+      expect(data).toHaveLength(2);
+    });
+    router.failNext([{ status: 503 }]);
+    await expect(firstValueFrom(http.post(`${router.url}/embed`, { inputs: 'x' }))).rejects.toThrow(/503/);
+    expect(stats.getSessionStats('axios-1')).toMatchObject({
+      callCount: 1,
+      textCount: 2,
+      characterCount: 12,
+      inputTokens: 3,
+      attemptCount: 1,
+    });
+    expect(stats.getGlobalStats()).toMatchObject({ callCount: 2, errors: { '503': 1 } });
   });
 });

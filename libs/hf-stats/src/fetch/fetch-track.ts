@@ -111,10 +111,32 @@ function jsonBodyOf(body: unknown): unknown {
   }
 }
 
+/**
+ * The body a request sends: `init.body`, else a small `Request`'s body, read from a copy (a promise);
+ * undefined when there is none to read.
+ */
+export function requestBodyOf(input: unknown, init: RequestInit | undefined): unknown {
+  if (init?.body !== undefined && init.body !== null) {
+    return init.body;
+  }
+  if (!(input instanceof Request) || input.body === null || input.bodyUsed) {
+    return undefined;
+  }
+  const length = Number(input.headers.get('content-length') ?? 0);
+  if (!(length <= MAX_PARSED_BODY)) {
+    return undefined;
+  }
+  try {
+    return input.clone().text();
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a request sends: operation from its path, model and texts from its JSON body. */
-export function requestShape(url: string, init: RequestInit | undefined, track: FetchTrack): ClientCallShape {
+export function requestShape(url: string, requestBody: unknown, track: FetchTrack): ClientCallShape {
   const path = pathOf(url);
   const operation = OPERATIONS.find(([pattern]) => pattern.test(path))?.[1] ?? 'http';
-  const body = jsonBodyOf(init?.body);
+  const body = jsonBodyOf(requestBody);
   return { operation, model: track.model ?? modelOf(body), ...inputTextsOf(body) };
 }

@@ -7,7 +7,14 @@ import type { HfCallRecorder } from '../stats/pending-call.js';
 import { runClientCall, type ClientCallSite } from '../clients/client-call.js';
 import { openAiUsageOf } from '../stats/usage.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
-import { requestShape, resolveFetchTrack, urlOf, type FetchTrack, type HfFetchTrackOptions } from './fetch-track.js';
+import {
+  requestBodyOf,
+  requestShape,
+  resolveFetchTrack,
+  urlOf,
+  type FetchTrack,
+  type HfFetchTrackOptions,
+} from './fetch-track.js';
 import { observeResponse } from './observe-response.js';
 
 /** Options of {@link createHfStatsFetch}. */
@@ -105,11 +112,15 @@ function countingFetch(attempt: typeof fetch, track: FetchTrack, stats: HfCallRe
     if (url === undefined || !matchesSafely(track, url, stats)) {
       return attempt(input, init);
     }
-    return runClientCall(
-      site,
-      () => requestShape(url, init, track),
-      () => attempt(input, init),
-    ) as Promise<Response>;
+    const run = (body: unknown) =>
+      runClientCall(
+        site,
+        () => requestShape(url, body, track),
+        () => attempt(input, init),
+      ) as Promise<Response>;
+    const body = requestBodyOf(input, init);
+    // A `Request`'s body (axios's fetch adapter sends one) is read from a copy before the call starts.
+    return body instanceof Promise ? body.then(run, () => run(undefined)) : run(body);
   };
 }
 
