@@ -68,7 +68,7 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
   };
 
   it('generateText and streamText: one call each, texts from the prompt, tokens from the AI SDK usage', async () => {
-    const { stats, operations, model } = await boot();
+    const { stats, operations, model } = await boot({ pricing: [{ model: CHAT_MODEL, perInputToken: 0.001 }] });
     const generated = await generateText({ model, system: 'be brief', prompt: 'say hello now' });
     expect(generated.text).toBe(REPLY);
     const streamed = streamText({ model, system: 'be brief', prompt: 'say hello now' });
@@ -84,6 +84,7 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
       byModel: { [CHAT_MODEL]: { callCount: 2 } },
     });
     expect(operations).toEqual(['chat-completion', 'chat-completion']);
+    expect(stats.getGlobalStats().estimatedCostUsd).toBeCloseTo(10 * 0.001, 12);
   });
 
   it('embed and embedMany: texts from the values, tokens from usage.tokens', async () => {

@@ -6,6 +6,7 @@ import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import {
   createHfStatsFetch,
+  HfBudgetExceededError,
   HfStatsModule,
   HfStatsService,
   TrackHFCall,
@@ -66,7 +67,7 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
   });
 
   it('TEI /embed and /v1/embeddings: operation from the path, texts from the body, tokens from headers or usage', async () => {
-    const { stats, seen } = await boot();
+    const { stats, seen } = await boot({ pricing: [{ model: 'bge', perInputToken: 0.001 }] });
     const fetch = createHfStatsFetch({ track: { urls: [router.url] } });
     const embedded = await fetch(`${router.url}/embed`, post({ inputs: ['one two', 'three'] }));
     expect(await embedded.json()).toEqual([
@@ -88,6 +89,9 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
       { operation: 'feature-extraction', model: undefined },
       { operation: 'feature-extraction', model: 'bge' },
     ]);
+    // Priced by the body's model: the call without one stays unpriced.
+    expect(stats.getGlobalStats()).toMatchObject({ unpricedCallCount: 1 });
+    expect(stats.getGlobalStats().estimatedCostUsd).toBeCloseTo(2 * 0.001, 12);
   });
 
   it('TGI /generate and /v1/chat/completions, streamed too; the model of the option', async () => {
@@ -184,8 +188,16 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
     }
     moduleRef = await Test.createTestingModule({
       imports: [
-        HfStatsModule.forRoot({ controller: false, log: false }),
-        HttpModule.register({ adapter: 'fetch', env: { fetch: createHfStatsFetch({ track: { urls: router.url } }) } }),
+        HfStatsModule.forRoot({
+          controller: false,
+          log: false,
+          pricing: [{ model: 'tei-bge', perCall: 0.5 }],
+          budget: { maxCalls: 1, onExceed: 'throw' },
+        }),
+        HttpModule.register({
+          adapter: 'fetch',
+          env: { fetch: createHfStatsFetch({ track: { urls: router.url, model: 'tei-bge' } }) },
+        }),
       ],
       providers: [Tei],
     }).compile();
@@ -197,6 +209,11 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
         http.post<unknown[]>(`${router.url}/embed`, { inputs: ['one two', 'three'] }),
       );
       expect(data).toHaveLength(2);
+      // axios wraps what its fetch throws: the refusal is the AxiosError's cause.
+      const refused = await firstValueFrom(http.post(`${router.url}/embed`, { inputs: 'over' })).catch(
+        (error: unknown) => error,
+      );
+      expect((refused as { cause?: unknown }).cause).toBeInstanceOf(HfBudgetExceededError);
     });
     router.failNext([{ status: 503 }]);
     await expect(firstValueFrom(http.post(`${router.url}/embed`, { inputs: 'x' }))).rejects.toThrow(/503/);
@@ -206,6 +223,8 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
       characterCount: 12,
       inputTokens: 3,
       attemptCount: 1,
+      budgetRejectedCount: 1,
+      estimatedCostUsd: 0.5,
     });
     expect(stats.getGlobalStats()).toMatchObject({ callCount: 2, errors: { '503': 1 } });
   });

@@ -55,7 +55,7 @@ describe('LangChain.js: hfStatsCallbacks on @langchain/openai pointed at the rou
   ];
 
   it('invoke and stream: one call each, texts from the messages, tokens from tokenUsage and usage_metadata', async () => {
-    const { stats, model } = await boot();
+    const { stats, model } = await boot({ pricing: [{ model: CHAT_MODEL, perOutputToken: 0.002 }] });
     const answer = await model.invoke(messages);
     expect(answer.content).toBe(REPLY);
     let streamed = '';
@@ -74,6 +74,7 @@ describe('LangChain.js: hfStatsCallbacks on @langchain/openai pointed at the rou
     });
     // The request runs outside the callback: its attempt is not the call's.
     expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 2 });
+    expect(stats.getGlobalStats().estimatedCostUsd).toBeCloseTo(2 * REPLY_TOKENS * 0.002, 12);
   });
 
   it('errors by status, sessions, a budget refusal, and once inside a decorated method with its attempts', async () => {
