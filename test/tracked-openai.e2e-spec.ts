@@ -79,6 +79,13 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
     expect(operations).toEqual(['chat-completion']);
   });
 
+  it('chat.completions.parse (a helper over create): one call, with the tokens of the parsed result', async () => {
+    const { stats, client } = await boot();
+    const parsed = await client.chat.completions.parse({ model: CHAT_MODEL, messages });
+    expect(parsed.choices[0].message.content).toBe(REPLY);
+    expect(stats.getGlobalStats()).toMatchObject({ callCount: 1, inputTokens: 5, outputTokens: REPLY_TOKENS });
+  });
+
   it('reads streamed tokens from the final usage chunk, and keeps the SDK stream (tee)', async () => {
     const { stats, client } = await boot();
     const stream = await client.chat.completions.create({

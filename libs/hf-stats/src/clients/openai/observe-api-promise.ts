@@ -90,6 +90,17 @@ export function observeApiPromise(call: PendingCall, result: unknown, startCall:
     }
     return parsed;
   });
+  // The SDK's own name for a derived promise of the same response.
+  const THEN_UNWRAP = '_thenUnwrap';
+  const thenUnwrap = (apiPromise as Record<string, unknown>)[THEN_UNWRAP];
+  if (typeof thenUnwrap === 'function') {
+    // A helper (`chat.completions.parse`) derives a promise of the same response: it observes the call instead.
+    defineOwn(apiPromise, THEN_UNWRAP, function (this: unknown, ...args: unknown[]) {
+      parsing = true;
+      unread.unregister(token);
+      return observeApiPromise(call, (thenUnwrap as Method).apply(this, args), startCall);
+    });
+  }
   if (typeof asResponse === 'function') {
     defineOwn(apiPromise, 'asResponse', function (this: unknown, ...args: unknown[]) {
       const response = asResponse.apply(this, args) as Promise<unknown>;
