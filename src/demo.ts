@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { baseUrlOf, createApp } from './app.bootstrap.js';
 import { findMismatches, withoutSessionRow, type ChatUsage, type SentRequest } from './demo/demo-checks.js';
 import { DEMO_SESSIONS, planDemoTraffic, type PlannedRequest } from './demo/demo-plan.js';
-import { formatModelTable, formatStatsTable, type StatsRow } from './demo/stats-table.js';
+import { formatModelTable, formatPriceSources, formatStatsTable, type StatsRow } from './demo/stats-table.js';
 import { HF_CLIENT, type HfClient } from './hf/hf-client.provider.js';
 
 /**
@@ -101,6 +101,10 @@ async function runDemo(app: INestApplication, baseUrl: string): Promise<boolean>
   console.log(formatStatsTable(tableRows(snapshot, sent)));
   console.log('\nGlobal, per model:\n');
   console.log(formatModelTable(snapshot.global.byModel));
+  // The provider that served each call, as the router's x-inference-provider said: cost per provider.
+  console.log('\nGlobal, per provider:\n');
+  console.log(formatModelTable(snapshot.global.byProvider, 'provider'));
+  console.log(`\nHow the calls were priced: ${formatPriceSources(snapshot.global.priceSources)}.`);
   console.log();
 
   const problems = findMismatches(sent, badBody.status, snapshot, simulator?.requestCount);

@@ -154,6 +154,10 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
     expect(await page.locator('#models img, #models script, img').count()).toBe(0);
     expect(await page.evaluate(() => Reflect.get(globalThis, '__pwned'))).toBeUndefined();
     expect(await page.locator('#errors tbody td').first().textContent()).toBe('failed: 500');
+    // One row per provider that served the calls, as GET /hf-stats counts them.
+    const providers = await page.locator('#providers tbody td:first-child').allTextContents();
+    expect(providers.toSorted()).toEqual(Object.keys(snapshot.global.byProvider).toSorted());
+    expect(providers.length).toBeGreaterThan(0);
 
     await page.screenshot({ path: resolve(OUTPUT_DIR, 'dashboard.png'), fullPage: true });
     expect(problems).toEqual([]);

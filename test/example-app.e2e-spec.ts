@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppModule } from '../src/app.module.js';
 import { EXAMPLE_CHAT_PRICE, EXAMPLE_EMBEDDING_PRICE } from '../src/hf/hf-pricing.js';
 import { startHfSimulator, type HfSimulator } from '../src/simulator/hf-simulator.js';
+import { autoProviderOf } from '../src/simulator/simulated-router.js';
 
 // The example app as a user runs it, over real HTTP, with the real @huggingface/inference client
 // talking to the simulator through HF_ENDPOINT_URL. No mocks.
@@ -41,6 +42,11 @@ const nanoUsd = (units: number, priceUsd: number) => Math.round(units * priceUsd
 const chatCostNanoUsd = (usage: ChatUsage) =>
   nanoUsd(usage.promptTokens, EXAMPLE_CHAT_PRICE.perInputToken) +
   nanoUsd(usage.completionTokens, EXAMPLE_CHAT_PRICE.perOutputToken);
+/** Compute time of a chat call: the simulator's latency times that of the provider it routes the model to. */
+function chatComputeMs(): number {
+  return Math.round(LATENCY_MS * autoProviderOf(CHAT_MODEL).latencyFactor);
+}
+
 /** An embeddings call at the example prices: LATENCY_MS of compute, whatever its texts. */
 const EMBEDDING_COST_NANO_USD = nanoUsd(LATENCY_MS / 1000, EXAMPLE_EMBEDDING_PRICE.perComputeSecond);
 
@@ -220,7 +226,7 @@ describe('example app (embeddings and chat on the Hugging Face simulator)', () =
       attemptCount: 7,
       rateLimitedCount: 0,
       statusCodes: { '200': 5, '500': 1, '503': 1 },
-      computeTimeMs: 7 * LATENCY_MS,
+      computeTimeMs: 5 * LATENCY_MS + 2 * chatComputeMs(),
       invalidHeaderCount: 0,
       estimatedCostUsd: (5 * EMBEDDING_COST_NANO_USD + chatCost) / NANO_PER_USD,
       unpricedCallCount: 1,
@@ -267,7 +273,7 @@ describe('example app (embeddings and chat on the Hugging Face simulator)', () =
       tokensUnmeasuredCount: 2,
       attemptCount: 3,
       statusCodes: { '200': 3 },
-      computeTimeMs: 3 * LATENCY_MS,
+      computeTimeMs: 2 * LATENCY_MS + chatComputeMs(),
       estimatedCostUsd: (2 * EMBEDDING_COST_NANO_USD + chatCost) / NANO_PER_USD,
       unpricedCallCount: 0,
     });
@@ -280,7 +286,7 @@ describe('example app (embeddings and chat on the Hugging Face simulator)', () =
       tokensUnmeasuredCount: 3,
       attemptCount: 3,
       statusCodes: { '200': 1, '500': 1, '503': 1 },
-      computeTimeMs: 3 * LATENCY_MS,
+      computeTimeMs: 2 * LATENCY_MS + chatComputeMs(),
       estimatedCostUsd: (2 * EMBEDDING_COST_NANO_USD) / NANO_PER_USD,
       unpricedCallCount: 1,
     });

@@ -158,6 +158,7 @@ describe('Prometheus metrics (metrics.prometheus)', () => {
       'gen_ai_provider_name',
       'gen_ai_request_model',
       'gen_ai_token_type',
+      'huggingface_inference_provider',
       'le',
     ]);
     expect(scraped.text).not.toMatch(/s-1|s-2/);

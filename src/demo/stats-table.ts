@@ -1,4 +1,4 @@
-import type { HfModelStats } from 'nestjs-hf-stats';
+import type { HfModelStats, HfPriceSources } from 'nestjs-hf-stats';
 
 /** One column: its title, and how a row shows in it. The first column is left-aligned, the others right-aligned. */
 interface Column<Row> {
@@ -82,10 +82,20 @@ export function formatStatsTable(rows: readonly StatsRow[]): string {
   return formatTable(STATS_COLUMNS, rows);
 }
 
-/** One row per model of a scope (its `byModel`), with compute time and unpriced calls. */
-export function formatModelTable(byModel: Readonly<Record<string, HfModelStats>>): string {
+/**
+ * One row per name of a scope's dimension (`byModel`, or `byProvider` with `title` 'provider'), with compute
+ * time and unpriced calls.
+ */
+export function formatModelTable(byModel: Readonly<Record<string, HfModelStats>>, title = 'model'): string {
   const rows = Object.entries(byModel)
     .map(([model, stats]) => ({ model, stats }))
     .toSorted((a, b) => a.model.localeCompare(b.model));
-  return formatTable(MODEL_COLUMNS, rows);
+  return formatTable([{ ...MODEL_COLUMNS[0], title }, ...MODEL_COLUMNS.slice(1)], rows);
+}
+
+/** Where each dollar came from: `priceSources` as one line. */
+export function formatPriceSources(sources: HfPriceSources): string {
+  return Object.entries(sources)
+    .map(([source, count]) => `${source} ${count}`)
+    .join(', ');
 }

@@ -1,6 +1,7 @@
 import { InferenceClient, InferenceClientProviderApiError } from '@huggingface/inference';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHfSimulator, type HfSimulator } from './hf-simulator.js';
+import { SIMULATED_PROVIDERS } from './simulated-router.js';
 
 // Against the real @huggingface/inference client, so that the simulator stays what the client expects.
 
@@ -25,6 +26,31 @@ describe('startHfSimulator', () => {
     const health = await fetch(`${simulator.url}/health`);
     expect(health.status).toBe(200);
     expect(health.headers.get('x-request-id')).toEqual(expect.any(String));
+  });
+
+  it("answers as the router does: x-inference-provider per chat (named or auto-routed), hf-inference's compute type, the price table", async () => {
+    const simulator = await start({ latencyMs: 0, tableModels: ['org/chat'] });
+    const chat = (path: string) =>
+      fetch(`${simulator.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'org/chat', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const named = await chat('/novita/v1/chat/completions');
+    expect(named.headers.get('x-inference-provider')).toBe('novita');
+    const auto = await chat('/v1/chat/completions');
+    expect(['together', 'novita']).toContain(auto.headers.get('x-inference-provider'));
+    expect((await chat('/v1/chat/completions')).headers.get('x-inference-provider')).toBe(
+      auto.headers.get('x-inference-provider'),
+    );
+    const embed = await fetch(simulator.url, { method: 'POST', body: JSON.stringify({ inputs: 'a' }) });
+    expect(embed.headers.get('x-inference-provider')).toBe('hf-inference');
+    expect(embed.headers.get('x-compute-type')).toBe('cpu');
+    const table = (await (await fetch(`${simulator.url}/v1/models`)).json()) as {
+      data: Array<{ id: string; providers: Array<{ provider: string; pricing: { input: number; output: number } }> }>;
+    };
+    expect(table.data.map((model) => model.id)).toEqual(['org/chat']);
+    expect(table.data[0].providers.map((provider) => provider.provider).toSorted()).toEqual(['novita', 'together']);
   });
 
   it('answers featureExtraction with deterministic 384-dimension unit vectors, one per input', async () => {
@@ -78,7 +104,9 @@ describe('startHfSimulator', () => {
       body: JSON.stringify({ messages, max_tokens: 4 }),
     });
     expect(raw.headers.get('x-request-id')).toEqual(expect.any(String));
-    expect(Number(raw.headers.get('x-compute-time'))).toBeCloseTo(0.005, 3);
+    // The latency of the provider that served it: the base latency times that provider's factor.
+    const served = SIMULATED_PROVIDERS.find((provider) => provider.name === raw.headers.get('x-inference-provider'));
+    expect(Number(raw.headers.get('x-compute-time'))).toBeCloseTo(Math.round(5 * served!.latencyFactor) / 1000, 3);
     const cut = (await raw.json()) as {
       choices: Array<{ finish_reason: string }>;
       usage: { completion_tokens: number };

@@ -6,6 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { requestedFailureStatus } from './failure-marker.js';
 import { pseudoEmbedding } from './pseudo-embedding.js';
 import { simulateCompletion, type SimulatedChatMessage, type SimulatedCompletion } from './simulated-chat.js';
+import {
+  autoProviderOf,
+  namedProvider,
+  SIMULATED_COMPUTE,
+  simulatedPriceTable,
+  type SimulatedProvider,
+} from './simulated-router.js';
 
 /** Options of {@link startHfSimulator}. */
 export interface HfSimulatorOptions {
@@ -20,6 +27,8 @@ export interface HfSimulatorOptions {
   failureRate?: number;
   /** Length of the embedding vectors. Default 384, as sentence-transformers/all-MiniLM-L6-v2. */
   dimensions?: number;
+  /** Models `GET /v1/models` lists (the router's price table). Default: the default chat model. */
+  tableModels?: readonly string[];
 }
 
 /** A running simulator. */
@@ -180,7 +189,10 @@ function parseChatRequest(body: unknown): ChatRequest {
   };
 }
 
-type Route = 'feature-extraction' | 'tei-embed' | 'chat-completions' | 'health';
+type Route = 'feature-extraction' | 'tei-embed' | 'chat-completions' | 'health' | 'price-table';
+
+/** `/<provider>/v1/chat/completions`: the router's path for a named provider. */
+const NAMED_CHAT = /^\/([a-z0-9-]+)\/v1\/chat\/completions$/;
 
 /** The routes `@huggingface/inference` calls with an `endpointUrl`, and their TEI counterparts. */
 function routeOf(pathname: string): Route | undefined {
@@ -191,13 +203,21 @@ function routeOf(pathname: string): Route | undefined {
   if (path === '/embed') {
     return 'tei-embed';
   }
-  if (path === '/v1/chat/completions') {
+  if (path === '/v1/chat/completions' || NAMED_CHAT.test(path)) {
     return 'chat-completions';
+  }
+  if (path === '/v1/models') {
+    return 'price-table';
   }
   if (path === '/health') {
     return 'health';
   }
   return undefined;
+}
+
+function providerOfChat(url: string, model: string): SimulatedProvider {
+  const named = NAMED_CHAT.exec(new URL(url, 'http://127.0.0.1').pathname.replace(/\/+$/, ''));
+  return (named === null ? undefined : namedProvider(named[1])) ?? autoProviderOf(model);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -279,11 +299,12 @@ export async function startHfSimulator(options: HfSimulatorOptions = {}): Promis
     if (route === undefined) {
       throw new SimulatedHttpError(404, 'Not found');
     }
-    if (route === 'health') {
+    if (route === 'health' || route === 'price-table') {
       if (request.method !== 'GET') {
         throw new SimulatedHttpError(405, 'Method not allowed');
       }
-      sendJson(response, 200, { status: 'ok' }, { 'x-request-id': requestId });
+      const table = simulatedPriceTable(options.tableModels ?? [DEFAULT_CHAT_MODEL]);
+      sendJson(response, 200, route === 'health' ? { status: 'ok' } : table, { 'x-request-id': requestId });
       return;
     }
     if (request.method !== 'POST') {
@@ -295,11 +316,20 @@ export async function startHfSimulator(options: HfSimulatorOptions = {}): Promis
     const batch = typeof inputs === 'string' ? [inputs] : inputs;
     const texts = chat === undefined ? batch : chat.messages.map((message) => message.content);
 
-    const latencyMs = latencyOfNextAnswer();
+    // Chat goes to a provider as the router's would (the named one, else the auto-routed one); the rest to hf-inference.
+    const served = chat === undefined ? undefined : providerOfChat(request.url ?? '/', chat.model);
+    const latencyMs = Math.round(latencyOfNextAnswer() * (served?.latencyFactor ?? 1));
     if (latencyMs > 0) {
       await sleep(latencyMs, undefined, { signal: closing.signal });
     }
-    const headers = { 'x-request-id': requestId, 'x-compute-time': (latencyMs / 1000).toFixed(3) };
+    const headers: Record<string, string> = {
+      'x-request-id': requestId,
+      'x-compute-time': (latencyMs / 1000).toFixed(3),
+      'x-inference-provider': served?.name ?? SIMULATED_COMPUTE.provider,
+    };
+    if (served === undefined) {
+      headers['x-compute-type'] = SIMULATED_COMPUTE.computeType;
+    }
     const failure = requestedFailureStatus(texts) ?? (Math.random() < config.failureRate ? 503 : undefined);
     if (failure !== undefined) {
       sendJson(response, failure, { error: `Simulated failure (${failure})` }, headers);

@@ -235,6 +235,7 @@ export const FETCH_ARGUMENT_PROBLEMS = {
   baseFetch: '"baseFetch" must be a fetch function',
   computeTimeUnit: `invalid "computeTimeUnit": expected 'auto', 's' or 'ms'`,
   stats: '"stats" must be the HfStatsService of the app',
+  includeStreamUsage: '"includeStreamUsage" must be a boolean',
 } as const;
 
 /** `createHfStatsFetch` called with an invalid argument, in the words of {@link FETCH_ARGUMENT_PROBLEMS}. */
@@ -274,6 +275,8 @@ export const PRICE_RULE_PROBLEMS = {
     `a rule needs at least one price field in US dollars (${priceFields.join(', ')}), got none`,
   fallback: (value: unknown) =>
     `"computeFallbackToWallTime" must be true or false, got ${describe(value, PRICE_VALUE_LENGTH)}`,
+  glob: (field: string, value: unknown) =>
+    `"${field}" must be a non-empty string (an exact name, or a glob with * and ?), got ${describe(value, PRICE_VALUE_LENGTH)}`,
   validFrom: (value: unknown) =>
     `"validFrom" must be an ISO 8601 date or date-time such as "2026-07-01" or "2026-07-01T00:00:00Z", ` +
     `got ${describe(value, PRICE_VALUE_LENGTH)}`,
@@ -299,4 +302,24 @@ export const UNKNOWN_SESSION = 'Unknown session';
 /** A tracked-client wrapper (`trackInferenceClient`, `trackOpenAI`, ...) given something else than a client. */
 export function invalidClientArgument(wrapper: string, expected: string): TypeError {
   return new TypeError(`nestjs-hf-stats: ${wrapper}: expected ${expected}.`);
+}
+
+/**
+ * A read of `routerPricing`'s table failed. Names the URL without its query (which could hold a secret) and
+ * the error's name and message cut short; says what stays in force.
+ */
+export function routerPricingFailed(url: string, error: unknown, keptModelCount: number | undefined): string {
+  let where = url;
+  try {
+    const parsed = new URL(url);
+    where = `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    // Shown as configured.
+  }
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const kept =
+    keptModelCount === undefined
+      ? 'calls it would price stay unpriced until a read succeeds'
+      : `the last good table (${keptModelCount} models) stays in force`;
+  return `routerPricing: could not read the price table at ${where} (${reason.slice(0, 200)}); ${kept}.`;
 }

@@ -15,6 +15,7 @@ import {
 } from './hf-stats.options.js';
 import { HfStatsScheduler } from './hf-stats.scheduler.js';
 import { HfStatsService } from './hf-stats.service.js';
+import { HfRouterPricing } from './stats/pricing/hf-router-pricing.service.js';
 import { HfStatsRecorder } from './recording/hf-stats.recorder.js';
 import { HfStatsLogService } from './logging/hf-stats-log.service.js';
 import { createHfStatsStore } from './stores/create-hf-stats-store.js';
@@ -101,6 +102,7 @@ export class HfStatsModule implements OnModuleInit {
     const providers: Provider[] = [
       optionsProvider,
       { provide: HfStatsStore, inject: [HF_STATS_OPTIONS], useFactory: createHfStatsStore },
+      HfRouterPricing,
       HfStatsRecorder,
       HfStatsService,
       HfStatsInterceptor,
@@ -131,7 +133,14 @@ export class HfStatsModule implements OnModuleInit {
         : [],
       providers,
       // The recorder is exported for the metrics module; apps can't name it (index.ts doesn't export it).
-      exports: [HfStatsService, HfStatsRecorder, HfStatsInterceptor, HfStatsTimelineService, HF_INFERENCE_CLIENT],
+      exports: [
+        HfStatsService,
+        HfStatsRecorder,
+        HfStatsInterceptor,
+        HfStatsTimelineService,
+        HfRouterPricing,
+        HF_INFERENCE_CLIENT,
+      ],
     };
   }
 }

@@ -17,6 +17,11 @@ import {
 import { HfMetricsSettings, resolveHfMetricsOptions, type HfMetricsOptions } from './metrics/metrics.options.js';
 import { validateHfPriceRules, type HfPriceRule } from './stats/pricing/price-rules.js';
 import {
+  resolveHfRouterPricingOptions,
+  type HfRouterPricingOptions,
+  type HfRouterPricingSettings,
+} from './stats/pricing/router-pricing.options.js';
+import {
   HfStatsLogSettings,
   resolveHfStatsLogOptions,
   type HfStatsLogOptions,
@@ -92,6 +97,11 @@ export interface HfStatsModuleOptions {
   timelineMinutes?: number;
   /** Provide a tracked `InferenceClient` made with these options, injected with `@InjectInferenceClient()`. Default none. */
   inferenceClient?: HfInferenceClientOptions;
+  /**
+   * Price token-billed calls per (model, provider) from Hugging Face's own table (`GET /v1/models` of the
+   * router), read at startup and every `refreshIntervalMs`; `pricing` rules win over it. Default off.
+   */
+  routerPricing?: boolean | HfRouterPricingOptions;
 }
 
 /** The options that shape the module itself, so they cannot come from an async factory. */
@@ -135,6 +145,7 @@ export class HfStatsSettings {
   serverTiming = true;
   timelineMinutes = 60;
   inferenceClient: HfInferenceClientSettings | undefined = undefined;
+  routerPricing: HfRouterPricingSettings | undefined = undefined;
 }
 
 /**
@@ -206,5 +217,6 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
   }
   resolved.store = resolveHfStatsStoreOptions(options.store);
   resolved.inferenceClient = resolveInferenceClientOptions(options.inferenceClient);
+  resolved.routerPricing = resolveHfRouterPricingOptions(options.routerPricing);
   return resolved;
 }

@@ -22,6 +22,7 @@ export type { TrackHFCallOptions } from './decorators/track-hf-call.options.js';
 export type {
   HfCallInput,
   HfModelStats,
+  HfPriceSources,
   HfSessionEndReason,
   HfSessionPage,
   HfSessionStats,
@@ -33,6 +34,8 @@ export type { HfComputeTimeUnit } from './fetch/compute-headers.js';
 export { HfBudgetExceededError, type HfBudgetExceededBody, type HfBudgetLimit } from './hf-stats.exceptions.js';
 export type { HfBudgetOptions } from './stats/budget.js';
 export type { HfPriceRule } from './stats/pricing/price-rules.js';
+export { HfRouterPricing, type HfRouterPricingStatus } from './stats/pricing/hf-router-pricing.service.js';
+export type { HfRouterPricingOptions } from './stats/pricing/router-pricing.options.js';
 export type { HfMetricsOptions, HfPrometheusOptions, HfPrometheusRegistry } from './metrics/metrics.options.js';
 export { HF_STATS_SUMMARY_INTERVAL_MS, HF_STATS_SUMMARY_JOB } from './hf-stats.scheduler.js';
 export { HfStatsLogSettings, type HfStatsLogFormat, type HfStatsLogOptions } from './logging/hf-stats-log.options.js';

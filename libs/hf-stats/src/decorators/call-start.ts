@@ -1,4 +1,4 @@
-import { defaultCharacterCount, defaultModel, defaultTextCount } from '../stats/call-arguments.js';
+import { defaultCharacterCount, defaultModel, defaultProvider, defaultTextCount } from '../stats/call-arguments.js';
 import { boundedNameOf } from '../stats/call-names.js';
 import type { HfCallRecorder, HfCallStart } from '../stats/pending-call.js';
 import type { TrackHFCallOptions } from './track-hf-call.options.js';
@@ -28,6 +28,12 @@ export function readCallStart(
   } catch (error) {
     service.reportFailure(error);
   }
+  let provider: string | undefined;
+  try {
+    provider = defaultProvider(args, () => decoratedProvider(spec, target, args));
+  } catch (error) {
+    service.reportFailure(error);
+  }
   let textCount = 0;
   try {
     textCount = textCountOf(service, spec, target, args);
@@ -45,6 +51,7 @@ export function readCallStart(
     sessionId,
     // Bounded once here, so every reader shows the same value.
     model: boundedNameOf(model),
+    provider: boundedNameOf(provider),
     operation: boundedNameOf(spec.operation),
     textCount,
     characterCount,
@@ -55,6 +62,11 @@ export function readCallStart(
 function modelOf(spec: TrackHFCallOptions, target: unknown, args: unknown[]): string | undefined {
   const model = typeof spec.model === 'function' ? spec.model.apply(target, args) : (spec.model ?? defaultModel(args));
   return typeof model === 'string' ? model : undefined;
+}
+
+function decoratedProvider(spec: TrackHFCallOptions, target: unknown, args: unknown[]): string | undefined {
+  const provider = typeof spec.provider === 'function' ? spec.provider.apply(target, args) : spec.provider;
+  return typeof provider === 'string' && provider !== '' ? provider : undefined;
 }
 
 function textCountOf(service: HfCallRecorder, spec: TrackHFCallOptions, target: unknown, args: unknown[]): number {

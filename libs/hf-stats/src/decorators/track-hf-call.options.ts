@@ -5,6 +5,12 @@
 export interface TrackHFCallOptions<TArgs extends unknown[] = unknown[]> {
   /** The model called. Default: the `model` field of the first argument when it is an object. */
   model?: string | ((...args: TArgs) => string | undefined);
+  /**
+   * The provider that serves the call, when the response does not say (`x-inference-provider`, read by
+   * `createHfStatsFetch`, wins). Default: the `provider` field of the first argument (except `'auto'`), else
+   * `'hf-endpoint'` when it has an `endpointUrl`; this option sits between the two.
+   */
+  provider?: string | ((...args: TArgs) => string | undefined);
   /** What the call does, for example `'feature-extraction'` or `'chat-completion'`. */
   operation?: string;
   /**

@@ -1,4 +1,6 @@
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { boundedName, MAX_NAME_LENGTH } from '../stats/call-names.js';
 import { readComputeHeaders } from './compute-headers.js';
 
 describe('readComputeHeaders', () => {
@@ -68,5 +70,30 @@ describe('readComputeHeaders', () => {
       requestId: undefined,
       invalidHeaderCount: 0,
     });
+  });
+});
+
+describe('readComputeHeaders: the provider and the hardware', () => {
+  it('reads x-inference-provider and x-compute-type, trimmed', () => {
+    const headers = new Headers({ 'x-inference-provider': ' together ', 'x-compute-type': 'nvidia-a10g' });
+    expect(readComputeHeaders(headers)).toMatchObject({ provider: 'together', computeType: 'nvidia-a10g' });
+    expect(readComputeHeaders(new Headers({ 'x-inference-provider': '  ' })).provider).toBeUndefined();
+  });
+
+  it('bounds any value a server sends, as every name of a call record (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.constantFrom('__proto__', 'constructor')),
+        (value) => {
+          const source = { get: (name: string) => (name === 'x-inference-provider' ? value : null), has: () => false };
+          const { provider } = readComputeHeaders(source);
+          const trimmed = value.trim();
+          expect(provider).toBe(trimmed === '' ? undefined : boundedName(trimmed));
+          expect(provider === undefined || provider.length <= MAX_NAME_LENGTH).toBe(true);
+        },
+      ),
+    );
+    const long = readComputeHeaders({ get: () => 'x'.repeat(100_000), has: () => false });
+    expect(long.provider?.length).toBe(MAX_NAME_LENGTH);
   });
 });

@@ -1,3 +1,5 @@
+import { boundedName } from '../stats/call-names.js';
+
 /**
  * What one HTTP response of a Hugging Face server says about its own work, read from the headers
  * that the serverless API, Text Generation Inference (TGI) and Text Embeddings Inference (TEI) send.
@@ -19,6 +21,10 @@ export interface HfComputeHeaders {
   inferenceTimeMs: number | undefined;
   /** `x-request-id`, trimmed to a safe length and character set. */
   requestId: string | undefined;
+  /** `x-inference-provider`: the provider that served the call (the router says which), bounded like a model name. */
+  provider: string | undefined;
+  /** `x-compute-type`: the hardware an `hf-inference` call ran on (`cpu`, `nvidia-a10g`...), bounded likewise. */
+  computeType: string | undefined;
   /** Headers present but not numbers (or not safe request ids): ignored and counted. */
   invalidHeaderCount: number;
 }
@@ -84,6 +90,14 @@ export function readComputeHeaders(headers: HeaderSource, unit: HfComputeTimeUni
     queueTimeMs: number('x-queue-time', false),
     inferenceTimeMs: number('x-inference-time', false),
     requestId,
+    provider: nameHeader(headers, 'x-inference-provider'),
+    computeType: nameHeader(headers, 'x-compute-type'),
     invalidHeaderCount,
   };
+}
+
+/** A name a server sends (a provider, a hardware type): trimmed and bounded like every name a call record holds. */
+function nameHeader(headers: HeaderSource, name: string): string | undefined {
+  const value = headers.get(name)?.trim();
+  return value === undefined || value === '' ? undefined : boundedName(value);
 }

@@ -16,6 +16,7 @@ import {
   type HfFetchTrackOptions,
 } from './fetch-track.js';
 import { observeResponse } from './observe-response.js';
+import { readRequestFacts, withStreamUsage, type HfRequestFacts } from './request-facts.js';
 
 /** Options of {@link createHfStatsFetch}. */
 export interface HfStatsFetchOptions {
@@ -39,6 +40,12 @@ export interface HfStatsFetchOptions {
    * Default `false`: requests are attempts only.
    */
   track?: boolean | HfFetchTrackOptions;
+  /**
+   * Add `stream_options: { include_usage: true }` to streamed chat-completion requests that lack it, so that
+   * OpenAI-compatible servers report the tokens of a stream. The one case where the fetch changes a request;
+   * a request that sets `include_usage` itself is left as it is. Default `false`.
+   */
+  includeStreamUsage?: boolean;
 }
 
 /**
@@ -70,6 +77,10 @@ export function createHfStatsFetch(
     throw invalidFetchArgument('stats');
   }
   const track = resolveFetchTrack(options.track);
+  const includeStreamUsage = options.includeStreamUsage ?? false;
+  if (typeof includeStreamUsage !== 'boolean') {
+    throw invalidFetchArgument('includeStreamUsage');
+  }
   const untracked = (): HfCallRecorder | undefined => stats ?? latestRecorder();
   callContext.enabled = true;
   const tracked = async function hfStatsFetch(
@@ -77,19 +88,29 @@ export function createHfStatsFetch(
     init?: Parameters<typeof fetch>[1],
   ): Promise<Response> {
     const call = callContext.storage.getStore();
+    let facts: HfRequestFacts | undefined;
+    let sent = init;
+    if (call !== undefined) {
+      observe(untracked, () => {
+        facts = readRequestFacts(input, init);
+        if (includeStreamUsage) {
+          sent = withStreamUsage(input, init);
+        }
+      });
+    }
     let response: Response;
     try {
-      response = await baseFetch(input, init);
+      response = await baseFetch(input, sent);
     } catch (error) {
       observe(untracked, () =>
-        call === undefined ? untracked()?.recordUntrackedAttempt() : call.recordAttempt(undefined, undefined),
+        call === undefined ? untracked()?.recordUntrackedAttempt() : call.recordAttempt(undefined, undefined, facts),
       );
       throw error;
     }
     observe(untracked, () =>
       call === undefined
         ? untracked()?.recordUntrackedAttempt()
-        : call.recordAttempt(response.status, readComputeHeaders(response.headers, unit)),
+        : call.recordAttempt(response.status, readComputeHeaders(response.headers, unit), facts),
     );
     return response;
   };

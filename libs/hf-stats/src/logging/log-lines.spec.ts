@@ -105,6 +105,27 @@ describe('log lines', () => {
     expect(Object.keys(callLogEntry(call()))).not.toContain('inputTokens');
   });
 
+  it('names the provider, the hardware, the organisation billed and the source of the price', () => {
+    const entry = callLogEntry(
+      call({
+        provider: 'hf-inference',
+        billTo: 'acme-org',
+        attempts: callAttempts({ count: 1, statusCodes: [200], computeType: 'nvidia-a10g' }),
+        costNanoUsd: 2400,
+        priceSource: 'computeTime',
+      }),
+    );
+    expect(entry).toMatchObject({
+      provider: 'hf-inference',
+      computeType: 'nvidia-a10g',
+      billTo: 'acme-org',
+      estimatedCostUsd: 0.0000024,
+      priceSource: 'computeTime',
+    });
+    // Unknown: left out, as every field that was not measured.
+    expect(Object.keys(callLogEntry(call()))).not.toContain('provider');
+  });
+
   it('shows model and operation as the record holds them, bounded where it was made', () => {
     const [model, operation] = [boundedName('m'.repeat(10_000)), boundedName('o'.repeat(300))];
     const entry = callLogEntry(call({ model, operation }));

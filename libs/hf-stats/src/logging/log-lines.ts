@@ -1,5 +1,6 @@
-import type { HfCallRecord } from '../stats/hf-call-record.js';
+import type { HfCallRecord, HfPriceSource } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
+import type { HfDimensionKey } from '../stats/call-dimensions.js';
 import { nanoUsdToUsd } from '../stats/pricing.js';
 import { roundMs } from '../stats/round-ms.js';
 import type { HfStatsLogFormat } from './hf-stats-log.options.js';
@@ -18,7 +19,9 @@ export interface HfCallLogEntry {
   ok: boolean;
   /** Only when the call failed: HTTP status, `timeout`, or the error's class name. */
   errorType?: string;
-  /** The following only when measured, named as in `record()` and `GET /hf-stats`. */
+  /** The following only when known, named as in `record()` and `GET /hf-stats`. */
+  /** The provider that served the call, as `byProvider` counts it. */
+  provider?: string;
   characters?: number;
   inputTokens?: number;
   outputTokens?: number;
@@ -40,8 +43,14 @@ export interface HfCallLogEntry {
   queueTimeMs?: number;
   inferenceTimeMs?: number;
   invalidHeaderCount?: number;
+  /** `x-compute-type`, when the server sent it: the hardware a compute-billed call ran on. */
+  computeType?: string;
+  /** The organisation billed (`X-HF-Bill-To`), when the call named one. */
+  billTo?: string;
   /** Only when a price rule priced the call. An estimate, not a bill. */
   estimatedCostUsd?: number;
+  /** Where the cost came from, or why there is none (see `priceSources`); only when prices are configured. */
+  priceSource?: HfPriceSource;
 }
 
 /** An `hf_summary` line: written every 10 seconds while at least one session is active. */
@@ -60,9 +69,10 @@ export interface HfSummaryLogEntry {
   global: HfStats;
   /**
    * The most recently active sessions first, as `GET /hf-stats` lists them but without `byModel`,
-   * which would make the line grow with sessions times models (`hf_session_end` has it).
+   * `byProvider` and `byBillTo`, which would make the line grow with sessions times names (`hf_session_end`
+   * has them).
    */
-  sessions: Array<Omit<HfSessionStats, 'byModel'>>;
+  sessions: Array<Omit<HfSessionStats, HfDimensionKey>>;
 }
 
 /** An `hf_session_end` line: a session's totals, written once when it ends. */
@@ -91,6 +101,9 @@ export function callLogEntry(call: HfCallRecord): HfCallLogEntry {
   };
   if (!call.ok) {
     entry.errorType = call.errorType ?? 'Error';
+  }
+  if (call.provider !== undefined) {
+    entry.provider = call.provider;
   }
   if (call.characterCount !== undefined) {
     entry.characters = call.characterCount;
@@ -127,9 +140,18 @@ export function callLogEntry(call: HfCallRecord): HfCallLogEntry {
     if (attempts.invalidHeaderCount > 0) {
       entry.invalidHeaderCount = attempts.invalidHeaderCount;
     }
+    if (attempts.computeType !== undefined) {
+      entry.computeType = attempts.computeType;
+    }
+  }
+  if (call.billTo !== undefined) {
+    entry.billTo = call.billTo;
   }
   if (call.costNanoUsd !== undefined) {
     entry.estimatedCostUsd = nanoUsdToUsd(call.costNanoUsd);
+  }
+  if (call.priceSource !== undefined) {
+    entry.priceSource = call.priceSource;
   }
   return entry;
 }
@@ -162,8 +184,8 @@ export function summaryLogEntry(
   };
 }
 
-function withoutByModel(session: HfSessionStats): Omit<HfSessionStats, 'byModel'> {
-  const { byModel: _byModel, ...rest } = session;
+function withoutByModel(session: HfSessionStats): Omit<HfSessionStats, HfDimensionKey> {
+  const { byModel: _byModel, byProvider: _byProvider, byBillTo: _byBillTo, ...rest } = session;
   return rest;
 }
 

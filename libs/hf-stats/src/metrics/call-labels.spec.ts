@@ -57,15 +57,17 @@ describe('SeriesCache', () => {
     });
     const first = cache.of(call({}));
     expect(cache.of(call({ sessionId: 'other-session', durationMs: 9 }))).toBe(first);
-    expect(first).toEqual({ operation: 'embeddings', model: 'm', errorType: '' });
+    expect(first).toEqual({ operation: 'embeddings', model: 'm', provider: '', errorType: '' });
     expect(cache.of(call({ ok: false, errorType: '503' }))).toEqual({
       operation: 'embeddings',
       model: 'm',
+      provider: '',
       errorType: '503',
     });
     expect(cache.of(call({ model: undefined, operation: undefined }))).toEqual({
       operation: '',
       model: '',
+      provider: '',
       errorType: '',
     });
     expect(created).toHaveLength(3);
@@ -87,5 +89,19 @@ describe('SeriesCache', () => {
     }
     expect(cache.size).toBeLessThanOrEqual((maxModels + 1) * (MAX_OPERATION_LABELS + 1) * (MAX_ERROR_TYPE_LABELS + 2));
     expect(cache.size).toBeGreaterThan(maxModels);
+  });
+});
+
+describe('SeriesCache: the provider label', () => {
+  it('gives each provider its series, within maxModels values, and "" when the provider is not known', () => {
+    const made: Array<{ provider: string }> = [];
+    const cache = new SeriesCache(2, (labels) => {
+      made.push(labels);
+      return labels;
+    });
+    for (const provider of ['together', 'novita', 'groq', 'together', undefined]) {
+      cache.of(call({ provider }));
+    }
+    expect(made.map((labels) => labels.provider)).toEqual(['together', 'novita', 'other', '']);
   });
 });

@@ -1,8 +1,17 @@
 import { BoundedDimensionMap } from '../stats/bounded-dimension-map.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 
-/** `gen_ai.provider.name` of every call. */
+/**
+ * `gen_ai.provider.name` of every call. The conventions make it the discriminator of the telemetry's flavour
+ * (the API the client speaks: Hugging Face's), so the provider that served a routed call (`together`,
+ * `hf-inference`...) goes in an attribute of its own: {@link INFERENCE_PROVIDER_ATTRIBUTE}.
+ */
 export const GEN_AI_PROVIDER = 'huggingface';
+
+/** The upstream Inference Provider of a call, in the `huggingface.*` namespace as the conventions advise. */
+export const INFERENCE_PROVIDER_ATTRIBUTE = 'huggingface.inference.provider';
+/** The same as a Prometheus label. */
+export const INFERENCE_PROVIDER_LABEL = 'huggingface_inference_provider';
 
 /** Distinct operations and error types with series of their own; the rest share `other`. */
 export const MAX_OPERATION_LABELS = 20;
@@ -58,6 +67,8 @@ export class BoundedLabel {
 export interface CallLabels {
   operation: string;
   model: string;
+  /** The provider that served the call, bounded like the model. */
+  provider: string;
   errorType: string;
 }
 
@@ -68,6 +79,7 @@ export interface CallLabels {
 export class SeriesCache<T> {
   private readonly operations = new BoundedLabel(MAX_OPERATION_LABELS);
   private readonly models: BoundedLabel;
+  private readonly providers: BoundedLabel;
   private readonly errorTypes = new BoundedLabel(MAX_ERROR_TYPE_LABELS);
   private readonly series = new Map<string, T>();
 
@@ -76,6 +88,7 @@ export class SeriesCache<T> {
     private readonly create: (labels: CallLabels) => T,
   ) {
     this.models = new BoundedLabel(maxModels);
+    this.providers = new BoundedLabel(maxModels);
   }
 
   /** Distinct label sets seen so far. */
@@ -86,11 +99,12 @@ export class SeriesCache<T> {
   of(call: HfCallRecord): T {
     const operation = call.operation === undefined ? '' : this.operations.map(genAiOperationName(call.operation));
     const model = call.model === undefined ? '' : this.models.map(call.model);
+    const provider = call.provider === undefined ? '' : this.providers.map(call.provider);
     const errorType = call.ok ? '' : this.errorTypes.map(call.errorType ?? 'Error');
-    const key = `${operation}\u0000${model}\u0000${errorType}`;
+    const key = `${operation}\u0000${model}\u0000${provider}\u0000${errorType}`;
     let found = this.series.get(key);
     if (found === undefined) {
-      found = this.create({ operation, model, errorType });
+      found = this.create({ operation, model, provider, errorType });
       this.series.set(key, found);
     }
     return found;

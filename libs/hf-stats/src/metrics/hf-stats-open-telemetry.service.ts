@@ -6,6 +6,7 @@ import type { HfStatsListener } from '../stats/hf-stats-listener.js';
 import {
   DURATION_BUCKETS_SECONDS,
   GEN_AI_PROVIDER,
+  INFERENCE_PROVIDER_ATTRIBUTE,
   SeriesCache,
   TOKEN_BUCKETS,
   type CallLabels,
@@ -124,6 +125,9 @@ function resolveSeries(labels: CallLabels): OtelSeries {
   }
   if (labels.model !== '') {
     attributes['gen_ai.request.model'] = labels.model;
+  }
+  if (labels.provider !== '') {
+    attributes[INFERENCE_PROVIDER_ATTRIBUTE] = labels.provider;
   }
   if (labels.errorType !== '') {
     attributes['error.type'] = labels.errorType;

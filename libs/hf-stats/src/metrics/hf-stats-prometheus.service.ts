@@ -5,6 +5,7 @@ import type { HfCallRecord } from '../stats/hf-call-record.js';
 import {
   DURATION_BUCKETS_SECONDS,
   GEN_AI_PROVIDER,
+  INFERENCE_PROVIDER_LABEL,
   SeriesCache,
   TOKEN_BUCKETS,
   type CallLabels,
@@ -15,8 +16,20 @@ import { importOptionalPeer } from '../utils/optional-peer.js';
 /** Content type of the Prometheus text format, version 0.0.4 (what prom-client writes). */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-const LABELS = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'] as const;
-const TOKEN_LABELS = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'];
+const LABELS = [
+  'gen_ai_operation_name',
+  'gen_ai_provider_name',
+  'gen_ai_request_model',
+  INFERENCE_PROVIDER_LABEL,
+  'error_type',
+] as const;
+const TOKEN_LABELS = [
+  'gen_ai_operation_name',
+  'gen_ai_provider_name',
+  'gen_ai_request_model',
+  INFERENCE_PROVIDER_LABEL,
+  'gen_ai_token_type',
+];
 
 type CounterChild = PromClient.Counter.Internal;
 type HistogramChild = PromClient.Histogram.Internal<string>;
@@ -126,9 +139,9 @@ function createMetrics(client: typeof PromClient, registry: PromClient.Registry)
 }
 
 function resolveSeries(metrics: PrometheusMetrics, labels: CallLabels): PrometheusSeries {
-  const values = [labels.operation, GEN_AI_PROVIDER, labels.model, labels.errorType];
+  const values = [labels.operation, GEN_AI_PROVIDER, labels.model, labels.provider, labels.errorType];
   const tokens = (type: string): HistogramChild =>
-    metrics.tokens.labels(labels.operation, GEN_AI_PROVIDER, labels.model, type);
+    metrics.tokens.labels(labels.operation, GEN_AI_PROVIDER, labels.model, labels.provider, type);
   return {
     calls: metrics.calls.labels(...values),
     duration: metrics.duration.labels(...values),

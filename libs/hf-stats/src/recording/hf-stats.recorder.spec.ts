@@ -28,7 +28,7 @@ describe('HfStatsRecorder', () => {
 
     expect(record.costNanoUsd).toBeUndefined();
     expect(heard).toHaveLength(1);
-    expect(heard[0]).toEqual({ ...record, costNanoUsd: 2_000_000 });
+    expect(heard[0]).toEqual({ ...record, costNanoUsd: 2_000_000, priceSource: 'userRule' });
     const stats = moduleRef.get(HfStatsService);
     expect(stats.getGlobalStats()).toMatchObject({ callCount: 1, estimatedCostUsd: 0.002, unpricedCallCount: 0 });
     expect(stats.getSessionStats('s')).toMatchObject({ callCount: 1, estimatedCostUsd: 0.002 });

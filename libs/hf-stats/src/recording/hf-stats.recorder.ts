@@ -20,6 +20,7 @@ import type { HfSessionEndReason, HfSessionStats } from '../stats/hf-stats.inter
 import type { HfStatsListener } from '../stats/hf-stats-listener.js';
 import { PendingCall, type HfCallSink, type HfCallStart } from '../stats/pending-call.js';
 import { HfPricing } from '../stats/pricing.js';
+import { HfRouterPricing } from '../stats/pricing/hf-router-pricing.service.js';
 import { HfMemoryStore } from '../stores/hf-memory-store.js';
 import { HfStatsStore } from '../stores/hf-stats-store.js';
 import { ListenerBus } from './listener-bus.js';
@@ -50,10 +51,13 @@ export class HfStatsRecorder
     @Inject(HF_STATS_OPTIONS) readonly options: HfStatsSettings,
     private readonly cls: ClsService,
     @Optional() @Inject(HfStatsStore) store?: HfStatsStore,
+    @Optional() routerPricing?: HfRouterPricing,
   ) {
     this.store = store ?? new HfMemoryStore(options);
     this.sessions = new SessionOrchestrator(this.store, options, this, this.logger);
-    this.pricing = options.pricing.length > 0 ? new HfPricing(options.pricing) : undefined;
+    const router = options.routerPricing === undefined ? undefined : routerPricing;
+    this.pricing =
+      options.pricing.length > 0 || router !== undefined ? new HfPricing(options.pricing, router) : undefined;
     this.budget =
       options.budget === undefined
         ? undefined
@@ -211,9 +215,11 @@ export class HfStatsRecorder
   /** The call with its price: a copy, so that the call site's record stays as it was handed over. */
   private priced(call: HfCallRecord): HfCallRecord {
     const characterCount = call.characterCount ?? call.attempts?.computeCharacters;
-    const price = (this.pricing as HfPricing).priceCall(
-      characterCount === call.characterCount ? call : { ...call, characterCount },
-    );
-    return { ...call, costNanoUsd: price.priced ? price.costNanoUsd : undefined };
+    const price = (this.pricing as HfPricing).priceCall({
+      ...call,
+      characterCount,
+      computeType: call.attempts?.computeType,
+    });
+    return { ...call, costNanoUsd: price.priced ? price.costNanoUsd : undefined, priceSource: price.source };
   }
 }

@@ -39,6 +39,8 @@ export function callRecordOfInput(
     inputTokens,
     outputTokens,
     computeTimeMs,
+    provider,
+    billTo,
   } = call;
   if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
     throw invalidArgument('record', 'durationMs', durationMs, 'a finite number >= 0');
@@ -69,8 +71,14 @@ export function callRecordOfInput(
   if (model !== undefined && typeof model !== 'string') {
     throw invalidArgument('record', 'model', model, 'a string');
   }
-  if (operation !== undefined && typeof operation !== 'string') {
-    throw invalidArgument('record', 'operation', operation, 'a string');
+  for (const [field, value] of [
+    ['operation', operation],
+    ['provider', provider],
+    ['billTo', billTo],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'string') {
+      throw invalidArgument('record', field, value, 'a string');
+    }
   }
   if (call.ok !== undefined && typeof call.ok !== 'boolean') {
     throw invalidArgument('record', 'ok', call.ok, 'true or false');
@@ -82,6 +90,8 @@ export function callRecordOfInput(
   return {
     sessionId: sessionId === null ? undefined : (sessionId ?? currentSessionId()),
     model: boundedNameOf(model),
+    provider: boundedNameOf(provider),
+    billTo: boundedNameOf(billTo),
     operation: boundedNameOf(operation),
     textCount: texts,
     characterCount: characters,

@@ -37,6 +37,27 @@ export function defaultModel(args: readonly unknown[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The provider the first argument names: its `provider` field (`'auto'` names none: the router chooses),
+ * else `'hf-endpoint'` when it calls an `endpointUrl`; `fromDecorator` between the two.
+ */
+export function defaultProvider(args: readonly unknown[], fromDecorator: () => string | undefined): string | undefined {
+  const first = args[0];
+  const fields =
+    first !== null && typeof first === 'object' && !Array.isArray(first)
+      ? (first as { provider?: unknown; endpointUrl?: unknown })
+      : undefined;
+  const named = fields?.provider;
+  if (typeof named === 'string' && named !== '' && named !== 'auto') {
+    return named;
+  }
+  const decorated = fromDecorator();
+  if (decorated !== undefined) {
+    return decorated;
+  }
+  return typeof fields?.endpointUrl === 'string' ? 'hf-endpoint' : undefined;
+}
+
 function textLength(value: unknown): number | undefined {
   return typeof value === 'string' ? value.length : undefined;
 }

@@ -11,6 +11,10 @@ export interface HfCallAttempts extends HfComputeHeaders {
   rateLimitedCount: number;
   /** One status per attempt that got a response, in order. */
   statusCodes: number[];
+  /** `X-HF-Bill-To` of the last request that sent it (the organisation billed), bounded like a model name. */
+  billTo: string | undefined;
+  /** True when a request went to a dedicated Inference Endpoint (`*.endpoints.huggingface.cloud`). */
+  endpoint: boolean;
 }
 
 /** Attempts before the first one: nothing measured yet. */
@@ -27,6 +31,10 @@ export function noAttempts(): HfCallAttempts {
     generatedTokens: undefined,
     queueTimeMs: undefined,
     inferenceTimeMs: undefined,
+    provider: undefined,
+    computeType: undefined,
+    billTo: undefined,
+    endpoint: false,
     invalidHeaderCount: 0,
   };
 }
@@ -39,6 +47,14 @@ export function noAttempts(): HfCallAttempts {
 export interface HfCallRecord {
   sessionId: string | undefined;
   model: string | undefined;
+  /**
+   * The provider that served the call: the response's `x-inference-provider`, else the call's `provider`
+   * argument, else the decorator's `provider`, else `hf-endpoint` for an Inference Endpoint; undefined
+   * (counted as `unknown`) when none says.
+   */
+  provider?: string | undefined;
+  /** The organisation billed (`X-HF-Bill-To`); undefined when the call named none. */
+  billTo?: string | undefined;
   operation: string | undefined;
   textCount: number;
   /** Total length of the texts sent; undefined when not measured. */
@@ -57,7 +73,16 @@ export interface HfCallRecord {
   attempts: HfCallAttempts | undefined;
   /** Estimated cost in nano-dollars, set by the recorder; undefined when no price rule could price it. */
   costNanoUsd: number | undefined;
+  /** How the recorder priced it; undefined (counted as `noRule`) when nothing priced it. */
+  priceSource?: HfPriceSource | undefined;
 }
+
+/**
+ * Where the cost of a call came from: a user rule (`pricing`), Hugging Face's price table (`routerPricing`),
+ * a user rule billing compute time, or why it has none: no rule or table entry matched, or its rule prices a
+ * unit the call did not measure.
+ */
+export type HfPriceSource = 'userRule' | 'routerTable' | 'computeTime' | 'noRule' | 'unitUnmeasured';
 
 const MAX_ERROR_TYPE_LENGTH = 64;
 

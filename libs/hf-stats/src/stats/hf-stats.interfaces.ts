@@ -39,10 +39,26 @@ export interface HfModelStats {
   estimatedCostUsd: number | null;
   /** Calls no price rule priced, or whose priced unit was not measured. */
   unpricedCallCount: number;
+  /** How the calls were priced: every call counts in exactly one source, so they add up to `callCount`. */
+  priceSources: HfPriceSources;
   /** ISO 8601 time the first call ended, or null. */
   firstCallAt: string | null;
   /** ISO 8601 time the last call ended, or null. */
   lastCallAt: string | null;
+}
+
+/** Where the cost of a scope's calls came from: counts of calls. */
+export interface HfPriceSources {
+  /** Priced by a rule of the `pricing` option (other than a compute-time one). */
+  userRule: number;
+  /** Priced by Hugging Face's price table (`routerPricing`), per model and provider. */
+  routerTable: number;
+  /** Priced by a `pricing` rule billing compute time (`perComputeSecond`). */
+  computeTime: number;
+  /** Not priced: no rule and no table entry matched. */
+  noRule: number;
+  /** Not priced: the price found bills a unit the call did not measure (tokens of a stream, say). */
+  unitUnmeasured: number;
 }
 
 /** Figures of one scope (global, or one session). */
@@ -54,6 +70,13 @@ export interface HfStats extends HfModelStats {
    * characters (see `HfCallInput.model`).
    */
   byModel: Record<string, HfModelStats>;
+  /**
+   * The same figures per provider that served the call (`x-inference-provider`, the call's `provider`, the
+   * decorator's, `hf-endpoint`, else `unknown`), bounded like `byModel` (`maxModels` names, the rest `other`).
+   */
+  byProvider: Record<string, HfModelStats>;
+  /** The same figures per organisation billed (`X-HF-Bill-To`), bounded likewise; only calls that name one. */
+  byBillTo: Record<string, HfModelStats>;
   /** Tracked calls refused before they were made because the session was over its budget. */
   budgetRejectedCount: number;
 }
@@ -137,6 +160,10 @@ export interface HfCallInput {
   outputTokens?: number;
   /** Server-measured compute time in milliseconds, for `perComputeSecond` prices. Default: unmeasured. */
   computeTimeMs?: number;
+  /** The provider that served the call (bounded like `model`). Default: `unknown`. */
+  provider?: string;
+  /** The organisation billed (bounded like `model`). Default: none. */
+  billTo?: string;
   /** The session to count it in. Default: the current session, if any. Pass `null` for none. */
   sessionId?: string | null;
 }

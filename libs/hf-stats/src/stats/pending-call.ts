@@ -27,12 +27,17 @@ export interface HfCallStart {
   sessionId: string | undefined;
   /** Model and operation as `boundedName` leaves them: the record keeps them as they are. */
   model: string | undefined;
+  /** The provider the call named (its `provider` argument, the decorator's option, `hf-endpoint`), bounded. */
+  provider?: string | undefined;
   operation: string | undefined;
   textCount: number;
   characterCount: number | undefined;
   /** Reads tokens from a result or stream chunk; default: an OpenAI-compatible `usage` object. */
   usageOf: ((result: unknown) => unknown) | undefined;
 }
+
+/** The provider of a call to a dedicated Inference Endpoint. */
+export const HF_ENDPOINT = 'hf-endpoint';
 
 function sum(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : a + b;
@@ -90,7 +95,11 @@ export class PendingCall {
   }
 
   /** One HTTP attempt made for this call: its status (undefined when no response came) and headers. */
-  recordAttempt(status: number | undefined, headers: HfComputeHeaders | undefined): void {
+  recordAttempt(
+    status: number | undefined,
+    headers: HfComputeHeaders | undefined,
+    request?: { billTo: string | undefined; endpoint: boolean },
+  ): void {
     if (this.finished) {
       // Made after the call returned (an un-awaited request, say): its record is written already.
       this.sink.recordUntrackedAttempt();
@@ -115,6 +124,12 @@ export class PendingCall {
       attempts.queueTimeMs = sum(attempts.queueTimeMs, headers.queueTimeMs);
       attempts.inferenceTimeMs = sum(attempts.inferenceTimeMs, headers.inferenceTimeMs);
       attempts.invalidHeaderCount += headers.invalidHeaderCount;
+      attempts.provider = headers.provider ?? attempts.provider;
+      attempts.computeType = headers.computeType ?? attempts.computeType;
+    }
+    if (request !== undefined) {
+      attempts.billTo = request.billTo ?? attempts.billTo;
+      attempts.endpoint ||= request.endpoint;
     }
   }
 
@@ -154,10 +169,14 @@ export class PendingCall {
     const durationMs = (lastActiveAt ?? now) - this.startedAt;
     const { sessionId, model, operation, textCount, characterCount } = this.start;
     const tokens = this.usage ?? this.tokensFromHeaders();
+    const attempts = this.attempts;
     this.sink.recordCall(
       {
         sessionId,
         model,
+        // The server's word first: with provider 'auto' only the router knows which provider served the call.
+        provider: attempts?.provider ?? this.start.provider ?? (attempts?.endpoint === true ? HF_ENDPOINT : undefined),
+        billTo: attempts?.billTo,
         operation,
         textCount,
         characterCount,

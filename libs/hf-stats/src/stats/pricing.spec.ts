@@ -114,9 +114,13 @@ describe('HfPricing', () => {
         { model: 'org/model', perCall: 0.000001 },
       ]);
       const at = (endedAt: number): unknown => pricing.priceCall(call({ endedAt }));
-      expect(at(Date.UTC(2026, 5, 30, 23, 59, 59, 999))).toEqual({ costNanoUsd: 1000, priced: true });
-      expect(at(Date.UTC(2026, 6, 1))).toEqual({ costNanoUsd: 2000, priced: true });
-      expect(at(Date.UTC(2027, 0, 1))).toEqual({ costNanoUsd: 2000, priced: true });
+      expect(at(Date.UTC(2026, 5, 30, 23, 59, 59, 999))).toEqual({
+        costNanoUsd: 1000,
+        priced: true,
+        source: 'userRule',
+      });
+      expect(at(Date.UTC(2026, 6, 1))).toEqual({ costNanoUsd: 2000, priced: true, source: 'userRule' });
+      expect(at(Date.UTC(2027, 0, 1))).toEqual({ costNanoUsd: 2000, priced: true, source: 'userRule' });
     });
 
     it('reads validFrom offsets, and date-times without one as UTC', () => {
@@ -137,10 +141,18 @@ describe('HfPricing', () => {
     it('keeps a bounded cache of model names and still prices past it', () => {
       const pricing = new HfPricing([{ model: 'org/*', perCall: 0.000001 }]);
       for (let i = 0; i < HfPricing.MAX_CACHED_MODELS + 50; i++) {
-        expect(pricing.priceCall(call({ model: `org/model-${i}` }))).toEqual({ costNanoUsd: 1000, priced: true });
+        expect(pricing.priceCall(call({ model: `org/model-${i}` }))).toEqual({
+          costNanoUsd: 1000,
+          priced: true,
+          source: 'userRule',
+        });
       }
       expect(pricing['candidatesByModel'].size).toBe(HfPricing.MAX_CACHED_MODELS);
-      expect(pricing.priceCall(call({ model: 'org/model-0' }))).toEqual({ costNanoUsd: 1000, priced: true });
+      expect(pricing.priceCall(call({ model: 'org/model-0' }))).toEqual({
+        costNanoUsd: 1000,
+        priced: true,
+        source: 'userRule',
+      });
     });
   });
 
@@ -302,7 +314,7 @@ describe('validateHfPriceRules', () => {
       'an unknown field',
       [{ model: 'org/*', perToken: 0.001 }],
       `${prefix}"pricing[0]" (model "org/*"): unknown field "perToken" (value 0.001); allowed fields are model, ` +
-        'perCall, perText, perCharacter, perInputToken, perOutputToken, perComputeSecond, ' +
+        'provider, computeType, perCall, perText, perCharacter, perInputToken, perOutputToken, perComputeSecond, ' +
         'computeFallbackToWallTime, validFrom.',
     ],
     [

@@ -34,6 +34,7 @@ describe('StatsAccumulator', () => {
       invalidHeaderCount: 0,
       estimatedCostUsd: null,
       unpricedCallCount: 0,
+      priceSources: { userRule: 0, routerTable: 0, computeTime: 0, noRule: 0, unitUnmeasured: 0 },
       firstCallAt: null,
       lastCallAt: null,
     });

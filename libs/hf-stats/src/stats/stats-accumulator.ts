@@ -1,4 +1,5 @@
 import { BoundedDimensionMap, OTHER } from './bounded-dimension-map.js';
+import { DimensionMaps, UNKNOWN } from './call-dimensions.js';
 import type { HfCallRecord } from './hf-call-record.js';
 import type { HfModelStats, HfStats } from './hf-stats.interfaces.js';
 import { LatencyHistogram } from './latency-histogram.js';
@@ -6,7 +7,7 @@ import { nanoUsdToUsd } from './pricing.js';
 import { roundMs } from './round-ms.js';
 
 /** Model label of calls whose model is not known. */
-export const UNKNOWN_MODEL = 'unknown';
+export const UNKNOWN_MODEL = UNKNOWN;
 /** Distinct error types or status codes kept per scope before the rest count under `other`. */
 export const MAX_COUNTER_KEYS = 32;
 
@@ -57,6 +58,11 @@ export class StatsAccumulator {
   /** Integer nano-dollars, so that a million small costs add up exactly. */
   costNanoUsd = 0;
   pricedCallCount = 0;
+  /** Priced calls by where the price came from (the rest of `pricedCallCount` is `userRule`). */
+  routerTablePricedCount = 0;
+  computeTimePricedCount = 0;
+  /** Unpriced calls whose rule prices a unit they did not measure (the rest of the unpriced: no rule). */
+  unitUnmeasuredCount = 0;
   firstCallAt = 0;
   lastCallAt = 0;
 
@@ -99,6 +105,13 @@ export class StatsAccumulator {
     if (call.costNanoUsd !== undefined) {
       this.costNanoUsd += call.costNanoUsd;
       this.pricedCallCount += 1;
+      if (call.priceSource === 'routerTable') {
+        this.routerTablePricedCount += 1;
+      } else if (call.priceSource === 'computeTime') {
+        this.computeTimePricedCount += 1;
+      }
+    } else if (call.priceSource === 'unitUnmeasured') {
+      this.unitUnmeasuredCount += 1;
     }
     if (this.firstCallAt === 0) {
       this.firstCallAt = call.endedAt;
@@ -137,6 +150,13 @@ export class StatsAccumulator {
       invalidHeaderCount: this.invalidHeaderCount,
       estimatedCostUsd: this.pricedCallCount > 0 ? nanoUsdToUsd(this.costNanoUsd) : null,
       unpricedCallCount: this.callCount - this.pricedCallCount,
+      priceSources: {
+        userRule: this.pricedCallCount - this.routerTablePricedCount - this.computeTimePricedCount,
+        routerTable: this.routerTablePricedCount,
+        computeTime: this.computeTimePricedCount,
+        noRule: this.callCount - this.pricedCallCount - this.unitUnmeasuredCount,
+        unitUnmeasured: this.unitUnmeasuredCount,
+      },
       firstCallAt: isoOrNull(this.firstCallAt),
       lastCallAt: isoOrNull(this.lastCallAt),
     };
@@ -162,6 +182,9 @@ export function mergeStats(target: StatsAccumulator, source: StatsAccumulator): 
   target.invalidHeaderCount += source.invalidHeaderCount;
   target.costNanoUsd += source.costNanoUsd;
   target.pricedCallCount += source.pricedCallCount;
+  target.routerTablePricedCount += source.routerTablePricedCount;
+  target.computeTimePricedCount += source.computeTimePricedCount;
+  target.unitUnmeasuredCount += source.unitUnmeasuredCount;
   for (const [key, count] of source.errors ?? []) {
     incrementBounded((target.errors ??= new Map()), key, count);
   }
@@ -186,13 +209,24 @@ export function modelStatsMap(maxModels: number): BoundedDimensionMap<StatsAccum
   return new BoundedDimensionMap(maxModels, newStats, mergeStats);
 }
 
-function modelStatsJson(stats: StatsAccumulator): HfModelStats {
-  return stats.toJSON();
+/** Figures per name in every dimension (model, provider, billTo), each within `maxNames` (see `CALL_DIMENSIONS`). */
+export function dimensionStatsMaps(maxNames: number): DimensionMaps<StatsAccumulator> {
+  return new DimensionMaps(maxNames, newStats, mergeStats);
 }
 
-/** Running figures of a scope (global, or one session): its own, and per model within a bound. */
+/** A name's figures as JSON: those of `StatsAccumulator`, even for the scope itself (a dimension's one name). */
+function modelStatsJson(stats: StatsAccumulator): HfModelStats {
+  return StatsAccumulator.prototype.toJSON.call(stats);
+}
+
+/** Adds a call to one dimension's figures. */
+export function addCallTo(stats: StatsAccumulator, call: HfCallRecord): void {
+  stats.add(call);
+}
+
+/** Running figures of a scope (global, or one session): its own, and per name of each dimension within a bound. */
 export class ScopeAccumulator extends StatsAccumulator {
-  private byModel: BoundedDimensionMap<StatsAccumulator> | undefined = undefined;
+  private dimensions: DimensionMaps<StatsAccumulator> | undefined = undefined;
   budgetRejectedCount = 0;
 
   constructor(private readonly maxModels: number) {
@@ -200,18 +234,19 @@ export class ScopeAccumulator extends StatsAccumulator {
   }
 
   override add(call: HfCallRecord): void {
+    // Before the scope's own figures: a dimension's first name may copy them (see `DimensionMaps`).
+    (this.dimensions ??= new DimensionMaps(this.maxModels, newStats, mergeStats, this)).add(call, addCallTo);
     super.add(call);
-    (this.byModel ??= modelStatsMap(this.maxModels)).admit(call.model ?? UNKNOWN_MODEL).add(call);
   }
 
   override reset(): void {
     super.reset();
-    this.byModel = undefined;
+    this.dimensions = undefined;
     this.budgetRejectedCount = 0;
   }
 
   override toJSON(): HfStats {
-    const byModel = this.byModel?.toObject(modelStatsJson) ?? {};
-    return { ...super.toJSON(), byModel, budgetRejectedCount: this.budgetRejectedCount };
+    const dimensions = this.dimensions?.toObject(modelStatsJson) ?? { byModel: {}, byProvider: {}, byBillTo: {} };
+    return { ...super.toJSON(), ...dimensions, budgetRejectedCount: this.budgetRejectedCount };
   }
 }

@@ -57,6 +57,40 @@ describe.runIf(enabled)('HfRedisStore: the bounds of the memory store hold in Re
     expect(Object.keys(global.byModel)).toHaveLength(6);
   });
 
+  it('bounds providers and billTo apart from models, each at maxModels names per hash, with exact totals', async () => {
+    const prefix = harness.prefix();
+    const limits = { ...TEST_LIMITS, maxModels: 3 };
+    const replicas = [
+      await harness.replica(prefix, undefined, {}, limits),
+      await harness.replica(prefix, undefined, {}, limits),
+    ];
+    let calls = 0;
+    for (let flush = 0; flush < 4; flush++) {
+      for (const [index, { store }] of replicas.entries()) {
+        for (let i = 0; i < 3; i++) {
+          const name = `p-${flush}-${index}-${i}`;
+          // One model for all: the provider and billTo names must not take model slots, nor each other's.
+          store.record(callRecord({ model: 'one-model', provider: name, billTo: name, endedAt: Date.now() }));
+          calls += 1;
+        }
+        await store.flush();
+      }
+    }
+    const fields = Object.keys(await harness.admin().hgetall(`${prefix}global`));
+    for (const letter of ['m', 'p', 'b']) {
+      const names = new Set(fields.flatMap((field) => new RegExp(`^${letter}:([^|]*)\\|`).exec(field)?.[1] ?? []));
+      expect(names.size).toBeLessThanOrEqual(letter === 'm' ? 1 : 4);
+    }
+    await replicas[0].store.flush();
+    const global = replicas[0].store.globalStats();
+    expect(Object.keys(global.byModel)).toEqual(['one-model']);
+    for (const figures of [global.byProvider, global.byBillTo]) {
+      expect(Object.keys(figures)).toHaveLength(4);
+      expect(figures.other.callCount).toBeGreaterThan(0);
+      expect(Object.values(figures).reduce((sum, stats) => sum + stats.callCount, 0)).toBe(calls);
+    }
+  });
+
   it('at most 32 error types per scope, over many flushes; the rest under other', async () => {
     const prefix = harness.prefix();
     const a = await harness.replica(prefix);

@@ -4,7 +4,7 @@
  * - applies a chunk at most once (each replica numbers its chunks; the script keeps the last number applied);
  * - refuses chunks of another epoch (Redis lost its data since the replica last wrote), so the replica first
  *   restores its own contribution;
- * - keeps the bounds: `maxModels` model names, `maxKeys` error types and status codes per figures, `maxSessions`
+ * - keeps the bounds: `maxModels` names per dimension (model, provider, billTo), `maxKeys` error types and status codes per figures, `maxSessions`
  *   sessions (ended ones make room; past that, new sessions are refused and counted);
  * - decides session ends once, idle ends on Redis's clock (`TIME`): the replica's times are shifted by the
  *   difference between its clock and Redis's when the chunk arrives.
@@ -99,8 +99,9 @@ local function makeRoom()
   return true
 end
 
--- The field a figure goes to in this hash: its model's (admitted while fewer than maxModels are stored) or
--- 'm:other', then its error type or status code (likewise, maxKeys of each) or 'e:other' / 's:other'.
+-- The field a figure goes to in this hash: its name's in its dimension ('m:' model, 'p:' provider, 'b:'
+-- billTo; each letter admitted while fewer than maxModels of its names are stored, counted in '#<letter>') or
+-- '<letter>:other', then its error type or status code (likewise, maxKeys of each) or 'e:other' / 's:other'.
 local function boundedField(key, field, admitted)
   local bar = string.find(field, '|', 1, true)
   if not bar then
@@ -111,11 +112,13 @@ local function boundedField(key, field, admitted)
   local stored = admitted[scope]
   if stored == nil then
     stored = scope
-    if scope ~= 't' and scope ~= 'm:other' and redis.call('HEXISTS', key, scope .. '|callCount') == 0 then
-      if (tonumber(redis.call('HGET', key, '#m')) or 0) < maxModels then
-        redis.call('HINCRBY', key, '#m', 1)
+    local letter = string.sub(scope, 1, 1)
+    local other = letter .. ':other'
+    if scope ~= 't' and scope ~= other and redis.call('HEXISTS', key, scope .. '|callCount') == 0 then
+      if (tonumber(redis.call('HGET', key, '#' .. letter)) or 0) < maxModels then
+        redis.call('HINCRBY', key, '#' .. letter, 1)
       else
-        stored = 'm:other'
+        stored = other
       end
     end
     admitted[scope] = stored

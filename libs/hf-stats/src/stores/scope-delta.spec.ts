@@ -9,6 +9,9 @@ function call(index: number): HfCallRecord {
   return {
     sessionId: undefined,
     model: ['a/model', 'b|odd model', 'c:model'][index % 3],
+    // Two providers: within the bound of the merge spec below, as its three models are not.
+    provider: ['together', 'p|odd'][index % 2],
+    billTo: index % 3 === 0 ? 'org:1' : undefined,
     operation: undefined,
     textCount: index % 4,
     characterCount: index % 6 === 0 ? undefined : index * 3,
@@ -26,6 +29,12 @@ function call(index: number): HfCallRecord {
       invalidHeaderCount: index % 7 === 0 ? 1 : 0,
     }),
     costNanoUsd: index % 2 === 0 ? 17 : undefined,
+    priceSource:
+      index % 2 === 0
+        ? (['userRule', 'routerTable', 'computeTime'] as const)[index % 3]
+        : index % 3 === 0
+          ? 'unitUnmeasured'
+          : 'noRule',
   };
 }
 

@@ -1,13 +1,13 @@
+import { CALL_DIMENSIONS, dimensionOfField, type DimensionMaps } from '../stats/call-dimensions.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
-import type { HfModelStats, HfStats } from '../stats/hf-stats.interfaces.js';
+import type { HfStats } from '../stats/hf-stats.interfaces.js';
 import { LatencyHistogram } from '../stats/latency-histogram.js';
-import type { BoundedDimensionMap } from '../stats/bounded-dimension-map.js';
 import {
+  addCallTo,
+  dimensionStatsMaps,
   incrementBounded,
   mergeStats,
-  modelStatsMap,
   StatsAccumulator,
-  UNKNOWN_MODEL,
 } from '../stats/stats-accumulator.js';
 import { decodeField, encodeField } from './field-encoding.js';
 
@@ -25,6 +25,9 @@ const INTEGER_FIELDS = [
   'invalidHeaderCount',
   'costNanoUsd',
   'pricedCallCount',
+  'routerTablePricedCount',
+  'computeTimePricedCount',
+  'unitUnmeasuredCount',
 ] as const;
 
 /** Additive fractional figures, stored with HINCRBYFLOAT. */
@@ -35,45 +38,46 @@ export type FieldOp = 'i' | 'f' | '<' | '>';
 
 /**
  * Figures of one scope (global, or one session) in a form that can be merged, written to a Redis hash as
- * increments and read back: a total and one `StatsAccumulator` per model (bounded like `ScopeAccumulator`).
+ * increments and read back: a total and one `StatsAccumulator` per name of each dimension (`CALL_DIMENSIONS`:
+ * model, provider, billTo), bounded like `ScopeAccumulator`. A dimension's figures go to the hash fields
+ * `<letter>:<name>|...`; the flush script bounds each letter's names apart.
  */
 export class ScopeDelta {
   readonly total = new StatsAccumulator();
-  readonly byModel: BoundedDimensionMap<StatsAccumulator>;
+  readonly dimensions: DimensionMaps<StatsAccumulator>;
 
   constructor(maxModels: number) {
-    this.byModel = modelStatsMap(maxModels);
+    this.dimensions = dimensionStatsMaps(maxModels);
   }
 
   get isEmpty(): boolean {
     return this.total.callCount === 0;
   }
 
-  /** Folds one call. Allocates only for a model not seen before in this delta. */
+  /** Folds one call. Allocates only for a name not seen before in this delta. */
   add(call: HfCallRecord): void {
     this.total.add(call);
-    this.model(call.model ?? UNKNOWN_MODEL).add(call);
+    this.dimensions.add(call, addCallTo);
   }
 
   merge(other: ScopeDelta): this {
     mergeStats(this.total, other.total);
-    for (const [name, stats] of other.byModel) {
-      mergeStats(this.model(name, stats.callCount), stats);
+    for (const [index, name, stats] of other.dimensions.entries()) {
+      mergeStats(this.dimensions.admit(index, name, stats.callCount), stats);
     }
     return this;
   }
 
   /** The figures as `GET /hf-stats` shows them. */
   toJSON(budgetRejectedCount = 0): HfStats {
-    const byModel: Record<string, HfModelStats> = this.byModel.toObject((stats) => stats.toJSON());
-    return { ...this.total.toJSON(), byModel, budgetRejectedCount };
+    return { ...this.total.toJSON(), ...this.dimensions.toObject((stats) => stats.toJSON()), budgetRejectedCount };
   }
 
   /** Appends the hash updates that add this delta to a stored scope: `op, field, value` triples. */
   writeOps(out: string[]): void {
     writeStatsOps('t', this.total, out);
-    for (const [name, stats] of this.byModel) {
-      writeStatsOps(`m:${encodeField(name)}`, stats, out);
+    for (const [index, name, stats] of this.dimensions.entries()) {
+      writeStatsOps(`${CALL_DIMENSIONS[index].field}:${encodeField(name)}`, stats, out);
     }
   }
 
@@ -91,11 +95,13 @@ export class ScopeDelta {
       let stats: StatsAccumulator;
       if (scope === 't') {
         stats = delta.total;
-      } else if (scope.startsWith('m:')) {
-        // Weight 0: fields arrive in any order, so no name may take another's slot halfway through.
-        stats = delta.model(decodeField(scope.slice(2)), 0);
       } else {
-        continue;
+        const index = scope.charAt(1) === ':' ? dimensionOfField(scope.charAt(0)) : undefined;
+        if (index === undefined) {
+          continue;
+        }
+        // Weight 0: fields arrive in any order, so no name may take another's slot halfway through.
+        stats = delta.dimensions.admit(index, decodeField(scope.slice(2)), 0);
       }
       readField(stats, name, Number(raw), histograms);
     }
@@ -103,11 +109,6 @@ export class ScopeDelta {
       stats.latency.merge(LatencyHistogram.fromBuckets(buckets));
     }
     return delta;
-  }
-
-  /** The figures `weight` calls of `name` add to (see `BoundedDimensionMap`). */
-  private model(name: string, weight = 1): StatsAccumulator {
-    return this.byModel.admit(name, weight);
   }
 }
 

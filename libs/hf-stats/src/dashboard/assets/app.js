@@ -297,13 +297,15 @@
   };
 
   /**
+   * One row per name of a dimension (model, provider), the busiest first.
    * @param {HTMLTableElement} table
    * @param {Record<string, HfModelStats>} byModel
+   * @param {string} [dimension]
    */
-  const modelTable = (table, byModel) => {
+  const modelTable = (table, byModel, dimension = 'Model') => {
     clear(table);
     const head = el('tr');
-    for (const name of ['Model', 'Calls', 'Texts', 'Tokens', 'Errors', 'Cost', 'p50', 'p95']) {
+    for (const name of [dimension, 'Calls', 'Texts', 'Tokens', 'Errors', 'Cost', 'p50', 'p95']) {
       const th = el('th', name);
       th.scope = 'col';
       head.appendChild(th);
@@ -493,6 +495,7 @@
     if (snapshot === null) return;
     renderHeadline(snapshot.global);
     modelTable($('#models', HTMLTableElement), snapshot.global.byModel);
+    modelTable($('#providers', HTMLTableElement), snapshot.global.byProvider, 'Provider');
     errorTable(snapshot.global);
     renderSessions(snapshot, pageSize);
     renderDetail();

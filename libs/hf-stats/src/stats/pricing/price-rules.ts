@@ -11,6 +11,18 @@ export interface HfPriceRule {
    * exactly one character; every other character, `.` and `+` included, matches itself.
    */
   model: string;
+  /**
+   * The provider that served the call (`x-inference-provider`: `together`, `hf-inference`, `hf-endpoint`...),
+   * exact or a glob like `model`. Without it the rule matches any provider. A call whose provider is not known
+   * is matched as `unknown`.
+   */
+  provider?: string;
+  /**
+   * The hardware of a compute-billed call (`x-compute-type`: `cpu`, `nvidia-a10g`...), exact or a glob, so
+   * that a CPU second and a GPU second price differently. Without it the rule matches any; a call that
+   * reported none is matched as `''`, so only `*` matches it.
+   */
+  computeType?: string;
   /** Dollars per call. */
   perCall?: number;
   /** Dollars per input text. */
@@ -42,7 +54,14 @@ export const PRICE_FIELDS = [
   'perOutputToken',
   'perComputeSecond',
 ] as const;
-const KNOWN_FIELDS: readonly string[] = ['model', ...PRICE_FIELDS, 'computeFallbackToWallTime', 'validFrom'];
+const GLOB_FIELDS = ['provider', 'computeType'] as const;
+const KNOWN_FIELDS: readonly string[] = [
+  'model',
+  ...GLOB_FIELDS,
+  ...PRICE_FIELDS,
+  'computeFallbackToWallTime',
+  'validFrom',
+];
 const KNOWN_FIELD_SET: ReadonlySet<string> = new Set(KNOWN_FIELDS);
 
 function validateRule(rule: unknown, position: number): HfPriceRule {
@@ -60,6 +79,16 @@ function validateRule(rule: unknown, position: number): HfPriceRule {
     }
   }
   const valid: HfPriceRule = { model };
+  for (const field of GLOB_FIELDS) {
+    const glob = fields[field];
+    if (glob === undefined) {
+      continue;
+    }
+    if (typeof glob !== 'string' || glob === '') {
+      throw invalidPriceRule(position, model, PRICE_RULE_PROBLEMS.glob(field, glob));
+    }
+    valid[field] = glob;
+  }
   for (const field of PRICE_FIELDS) {
     const price = fields[field];
     if (price === undefined) {

@@ -1,0 +1,157 @@
+import { BoundedDimensionMap } from './bounded-dimension-map.js';
+import type { HfCallRecord } from './hf-call-record.js';
+
+/** Name under which calls are counted when their model (or provider) is not known. */
+export const UNKNOWN = 'unknown';
+
+/** One way of splitting a scope's figures by a name of the call. */
+export interface CallDimension {
+  /** The field of the scope's JSON (`byModel`...). */
+  readonly key: string;
+  /** The letter of its figures in a Redis hash (`m:<name>|callCount`); the Lua script bounds each letter apart. */
+  readonly field: string;
+  /** The name a call counts under; undefined: the call does not count in this dimension. */
+  readonly nameOf: (call: HfCallRecord) => string | undefined;
+}
+
+function modelOf(call: HfCallRecord): string {
+  return call.model ?? UNKNOWN;
+}
+
+function providerOf(call: HfCallRecord): string {
+  return call.provider ?? UNKNOWN;
+}
+
+function billToOf(call: HfCallRecord): string | undefined {
+  return call.billTo;
+}
+
+/**
+ * The dimensions of every scope's figures, each within the same bound (`maxModels` names, the rest under
+ * `other`). The one place a dimension is declared: the accumulators, the Redis deltas and hashes (and its
+ * script) and the JSON of a scope all follow this list. `byBillTo` counts only the calls that name an
+ * organisation, so it stays empty where billing is not used.
+ */
+export const CALL_DIMENSIONS = [
+  { key: 'byModel', field: 'm', nameOf: modelOf },
+  { key: 'byProvider', field: 'p', nameOf: providerOf },
+  { key: 'byBillTo', field: 'b', nameOf: billToOf },
+] as const satisfies readonly CallDimension[];
+
+/** The JSON field of each dimension. */
+export type HfDimensionKey = (typeof CALL_DIMENSIONS)[number]['key'];
+
+const BY_FIELD: ReadonlyMap<string, number> = new Map(
+  CALL_DIMENSIONS.map((dimension, index) => [dimension.field, index]),
+);
+
+/** The index in {@link CALL_DIMENSIONS} of a Redis field letter, or undefined. */
+export function dimensionOfField(field: string): number | undefined {
+  return BY_FIELD.get(field);
+}
+
+/**
+ * One {@link BoundedDimensionMap} per dimension, each made on first use, so that a scope that never sees a
+ * billed call holds no `byBillTo` map.
+ *
+ * Given `whole` (the scope's own figures), a dimension whose calls all had one name holds no map at all: that
+ * name's figures are the scope's, read from `whole`. Most sessions call one model through one provider, so
+ * this saves a map and a copy of the figures per dimension and session. The map is made when a second name
+ * (or a call without a name) comes, before that call is added to `whole`: the first name then gets a copy of
+ * `whole`, counted as its calls, exactly what the map would have held.
+ */
+export class DimensionMaps<V extends { callCount: number }> {
+  private readonly maps: Array<BoundedDimensionMap<V> | undefined> = CALL_DIMENSIONS.map(() => undefined);
+  /** Per dimension without a map: the one name all its calls had, once it had one. */
+  private readonly soles: Array<string | undefined> = CALL_DIMENSIONS.map(() => undefined);
+
+  constructor(
+    private readonly maxNames: number,
+    private readonly create: (name: string) => V,
+    private readonly fold: (into: V, from: V) => void,
+    private readonly whole?: V,
+  ) {}
+
+  /** The figures `weight` calls of `name` add to in dimension `index` (see `BoundedDimensionMap.admit`). */
+  admit(index: number, name: string, weight = 1): V {
+    return this.mapOf(index).admit(name, weight);
+  }
+
+  /**
+   * Calls `each(figures, call)` with the figures the call adds to, in every dimension it counts in: call it
+   * before the call is added to `whole`. `each` takes the call as an argument so that callers pass a
+   * module-level function: nothing is allocated per call.
+   */
+  add(call: HfCallRecord, each: (figures: V, call: HfCallRecord) => void): void {
+    for (let index = 0; index < CALL_DIMENSIONS.length; index += 1) {
+      const name = CALL_DIMENSIONS[index].nameOf(call);
+      if (this.maps[index] === undefined && this.whole !== undefined) {
+        const sole = this.soles[index];
+        if (sole === name) {
+          continue;
+        }
+        if (sole === undefined && this.whole.callCount === 0) {
+          this.soles[index] = name;
+          continue;
+        }
+        // Another name, or none: the one name so far gets its own figures now.
+        this.mapOf(index);
+      }
+      if (name !== undefined) {
+        each(this.admit(index, name), call);
+      }
+    }
+  }
+
+  /** The map of dimension `index`, if used. */
+  map(index: number): BoundedDimensionMap<V> | undefined {
+    return this.maps[index];
+  }
+
+  /** Every dimension's names and figures: `[index, name, figures]`. */
+  *entries(): IterableIterator<[number, string, V]> {
+    for (let index = 0; index < this.maps.length; index += 1) {
+      const sole = this.soles[index];
+      if (sole !== undefined && this.whole !== undefined) {
+        yield [index, sole, this.whole];
+      }
+      for (const [name, value] of this.maps[index] ?? []) {
+        yield [index, name, value];
+      }
+    }
+  }
+
+  /** `{ byModel, byProvider, byBillTo }`, each a plain object (`__proto__` stays a plain key); unused ones `{}`. */
+  toObject<T>(toJSON: (value: V) => T): Record<HfDimensionKey, Record<string, T>> {
+    return Object.fromEntries(
+      CALL_DIMENSIONS.map((dimension, index) => {
+        const sole = this.soles[index];
+        const figures =
+          sole !== undefined && this.whole !== undefined
+            ? Object.fromEntries([[sole, toJSON(this.whole)]])
+            : (this.maps[index]?.toObject(toJSON) ?? {});
+        return [dimension.key, figures];
+      }),
+    ) as Record<HfDimensionKey, Record<string, T>>;
+  }
+
+  clear(): void {
+    this.maps.fill(undefined);
+    this.soles.fill(undefined);
+  }
+
+  /** The map of a dimension, made now if need be: its one name so far gets a copy of the scope's figures. */
+  private mapOf(index: number): BoundedDimensionMap<V> {
+    let map = this.maps[index];
+    if (map === undefined) {
+      map = new BoundedDimensionMap(this.maxNames, this.create, this.fold);
+      this.maps[index] = map;
+      const sole = this.soles[index];
+      if (sole !== undefined && this.whole !== undefined) {
+        this.soles[index] = undefined;
+        this.fold(map.admit(sole, this.whole.callCount), this.whole);
+      }
+    }
+    return map;
+  }
+}
