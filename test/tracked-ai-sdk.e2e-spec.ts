@@ -19,6 +19,7 @@ import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import {
   REPLY,
   REPLY_TOKENS,
+  ROUTED_PROVIDER,
   startLoopbackRouter,
   type LoopbackRouter,
 } from './fixtures/router/loopback-router.server.js';
@@ -82,6 +83,7 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
       tokensUnmeasuredCount: 0,
       attemptCount: 2,
       byModel: { [CHAT_MODEL]: { callCount: 2 } },
+      byProvider: { [ROUTED_PROVIDER]: { callCount: 2 } },
     });
     expect(operations).toEqual(['chat-completion', 'chat-completion']);
     expect(stats.getGlobalStats().estimatedCostUsd).toBeCloseTo(10 * 0.001, 12);

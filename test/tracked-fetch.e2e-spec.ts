@@ -18,6 +18,7 @@ import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import {
   REPLY,
   REPLY_TOKENS,
+  ROUTED_PROVIDER,
   startLoopbackRouter,
   type LoopbackRouter,
 } from './fixtures/router/loopback-router.server.js';
@@ -89,6 +90,11 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
       { operation: 'feature-extraction', model: undefined },
       { operation: 'feature-extraction', model: 'bge' },
     ]);
+    // The router's x-inference-provider names the provider; TEI's /embed names none.
+    expect(stats.getGlobalStats().byProvider).toEqual({
+      unknown: expect.objectContaining({ callCount: 1 }),
+      [ROUTED_PROVIDER]: expect.objectContaining({ callCount: 1 }),
+    });
     // Priced by the body's model: the call without one stays unpriced.
     expect(stats.getGlobalStats()).toMatchObject({ unpricedCallCount: 1 });
     expect(stats.getGlobalStats().estimatedCostUsd).toBeCloseTo(2 * 0.001, 12);

@@ -18,6 +18,7 @@ import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import {
   REPLY,
   REPLY_TOKENS,
+  ROUTED_PROVIDER,
   startLoopbackRouter,
   type LoopbackRouter,
 } from './fixtures/router/loopback-router.server.js';
@@ -81,6 +82,8 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
       attemptCount: 1,
       statusCodes: { '200': 1 },
       computeTimeMs: 2,
+      // The client's endpointUrl: a dedicated endpoint, as the decorator reads it.
+      byProvider: { 'hf-endpoint': { callCount: 1 } },
     });
     expect(seen).toEqual([{ operation: 'feature-extraction', model: EMBEDDING_MODEL }]);
   });
@@ -106,6 +109,8 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
       outputTokens: 2 * REPLY_TOKENS,
       tokensUnmeasuredCount: 0,
       attemptCount: 2,
+      // The router's x-inference-provider wins over what the call named.
+      byProvider: { [ROUTED_PROVIDER]: { callCount: 2 } },
     });
     expect(seen).toEqual([
       { operation: 'chat-completion', model: CHAT_MODEL },

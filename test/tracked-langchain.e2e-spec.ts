@@ -74,6 +74,8 @@ describe('LangChain.js: hfStatsCallbacks on @langchain/openai pointed at the rou
     });
     // The request runs outside the callback: its attempt is not the call's.
     expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 2 });
+    // Nor is the router's x-inference-provider, which comes with that attempt.
+    expect(stats.getGlobalStats().byProvider).toEqual({ unknown: expect.objectContaining({ callCount: 2 }) });
     expect(stats.getGlobalStats().estimatedCostUsd).toBeCloseTo(2 * REPLY_TOKENS * 0.002, 12);
   });
 

@@ -19,6 +19,7 @@ import { ADAPTERS, createApp } from './fixtures/create-app.js';
 import {
   REPLY,
   REPLY_TOKENS,
+  ROUTED_PROVIDER,
   startLoopbackRouter,
   type LoopbackRouter,
 } from './fixtures/router/loopback-router.server.js';
@@ -75,6 +76,7 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
       outputTokens: REPLY_TOKENS,
       attemptCount: 1,
       byModel: { [CHAT_MODEL]: { callCount: 1 } },
+      byProvider: { [ROUTED_PROVIDER]: { callCount: 1 } },
     });
     expect(operations).toEqual(['chat-completion']);
   });

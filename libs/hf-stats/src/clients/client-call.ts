@@ -15,6 +15,8 @@ export interface ClientCallShape {
   model: string | undefined;
   textCount: number;
   characterCount: number | undefined;
+  /** The provider the call names (`params.provider`, `hf-endpoint`); the router's `x-inference-provider` wins. */
+  provider?: string | undefined;
 }
 
 /** How a tracked client's calls are observed: shared by every method of one client. */
@@ -114,6 +116,7 @@ export function clientCallStart(
   const start: HfCallStart = {
     sessionId,
     model: boundedNameOf(shape.model),
+    provider: boundedNameOf(shape.provider),
     operation: boundedNameOf(shape.operation),
     textCount: shape.textCount,
     characterCount: shape.characterCount,

@@ -1,7 +1,8 @@
 import { createHfStatsFetch, isHfStatsFetch } from '../../fetch/hf-stats-fetch.js';
 import type { HfStatsService } from '../../hf-stats.service.js';
 import { invalidClientArgument } from '../../hf-stats.messages.js';
-import type { PendingCall } from '../../stats/pending-call.js';
+import { defaultProvider } from '../../stats/call-arguments.js';
+import { HF_ENDPOINT, type PendingCall } from '../../stats/pending-call.js';
 import { openAiUsageOf, type HfTokenUsage } from '../../stats/usage.js';
 import { recorderOption, runClientCall, safeUsage, type ClientCallSite } from '../client-call.js';
 import { inputTextsOf, modelOf } from '../input-texts.js';
@@ -16,9 +17,18 @@ export interface TrackInferenceClientOptions {
 }
 
 type AnyTask = (params: unknown, options?: Record<string, unknown>) => unknown;
-type ClientShape = { defaultOptions?: { fetch?: unknown }; endpoint?: unknown };
+type ClientShape = { defaultOptions?: { fetch?: unknown; endpointUrl?: unknown }; endpoint?: unknown };
 
 const trackedClients = new WeakSet<object>();
+
+/** The provider a call names, as the decorator reads it: `params.provider` (not `auto`), else `hf-endpoint` for an endpoint. */
+function providerOf(params: unknown, endpointUrl: unknown): string | undefined {
+  const fields = params !== null && typeof params === 'object' ? (params as { endpointUrl?: unknown }) : {};
+  return (
+    defaultProvider([params], () => undefined) ??
+    (typeof (fields.endpointUrl ?? endpointUrl) === 'string' ? HF_ENDPOINT : undefined)
+  );
+}
 
 /** `chatCompletionStream` → `chat-completion`: the Hub's task names; a stream is the same task. */
 function operationOf(method: string): string {
@@ -72,6 +82,7 @@ export function trackInferenceClient<TClient extends object>(
   const recorder = recorderOption('trackInferenceClient', options.stats);
   const shape = client as ClientShape;
   const ownFetch = shape.defaultOptions?.fetch;
+  const endpointUrl = shape.defaultOptions?.endpointUrl;
   // Looked up per request, so that a fetch replaced later (a test's stub) is still the one used.
   const baseFetch: typeof fetch = (input, init) =>
     (typeof ownFetch === 'function' ? (ownFetch as typeof fetch) : globalThis.fetch)(input, init);
@@ -99,7 +110,12 @@ export function trackInferenceClient<TClient extends object>(
           : (fetchOption ?? trackedFetch);
       return runClientCall(
         site,
-        () => ({ operation, model: modelOf(params), ...inputTextsOf(params) }),
+        () => ({
+          operation,
+          model: modelOf(params),
+          provider: providerOf(params, endpointUrl),
+          ...inputTextsOf(params),
+        }),
         () => (task as AnyTask)(params, { ...callOptions, fetch: perCall }),
       );
     };
