@@ -116,6 +116,19 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
     });
   });
 
+  it('includeStreamUsage: asks for the usage chunk of a stream that did not', async () => {
+    await boot();
+    const client = trackOpenAI(new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'hf_test' }), {
+      includeStreamUsage: true,
+    });
+    const stream = await client.chat.completions.create({ model: CHAT_MODEL, messages, stream: true });
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe('chat.completion.chunk');
+    }
+    expect(router.requests.at(-1)?.body).toMatchObject({ stream_options: { include_usage: true } });
+    expect(moduleRef?.get(HfStatsService).getGlobalStats()).toMatchObject({ inputTokens: 5, outputTokens: 5 });
+  });
+
   it('tracks embeddings.create and responses.create with their own usage shapes', async () => {
     const { stats, operations, client } = await boot();
     const embeddings = await client.embeddings.create({ model: EMBEDDING_MODEL, input: ['one two', 'three'] });

@@ -11,6 +11,12 @@ import { chatUsageOf, responsesUsageOf } from './openai-usage.js';
 export interface TrackOpenAIOptions {
   /** The app whose figures the calls go to (several apps in one process). Default: the most recent app running. */
   stats?: HfStatsService;
+  /**
+   * Ask for the usage chunk of every streamed chat completion (`stream_options: { include_usage: true }`,
+   * added to requests that lack it), so that streamed tokens are measured. It adds a last chunk whose
+   * `choices` is empty: code that reads `chunk.choices[0]` must allow for it. Default `false`.
+   */
+  includeStreamUsage?: boolean;
 }
 
 /** The parts of an `openai` client that are tracked: typed by shape, so the library needs no `openai` types. */
@@ -59,7 +65,10 @@ export function trackOpenAI<TClient extends object>(client: TClient, options: Tr
   trackedClients.add(client);
   const holder = client as { fetch?: unknown; withOptions?: unknown };
   if (typeof holder.fetch === 'function' && !isHfStatsFetch(holder.fetch)) {
-    holder.fetch = createHfStatsFetch(holder.fetch as typeof fetch, { stats: options.stats });
+    holder.fetch = createHfStatsFetch(holder.fetch as typeof fetch, {
+      stats: options.stats,
+      includeStreamUsage: options.includeStreamUsage,
+    });
   }
   for (const [path, operation, usageOf] of TRACKED_METHODS) {
     const resource = resourceAt(client, path);
