@@ -1,5 +1,4 @@
-import { Controller, Get, Module, Query, type INestApplication } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { Controller, Get, Module, Query } from '@nestjs/common';
 import request from 'supertest';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, embed, embedMany, generateText, streamText, wrapLanguageModel } from 'ai';
@@ -14,49 +13,30 @@ import {
   type HfStatsModuleOptions,
 } from 'nestjs-hf-stats';
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ADAPTERS, createApp } from './fixtures/create-app.js';
-import {
-  REPLY,
-  REPLY_TOKENS,
-  ROUTED_PROVIDER,
-  startLoopbackRouter,
-  type LoopbackRouter,
-} from './fixtures/router/loopback-router.server.js';
+import { REPLY, REPLY_TOKENS, ROUTED_PROVIDER } from './fixtures/router/loopback-router.server.js';
+import { trackedClientSuite } from './fixtures/router/tracked-client-suite.js';
 
 const CHAT_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const EMBEDDING_MODEL = 'BAAI/bge-small-en-v1.5';
 
 describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', () => {
-  let router: LoopbackRouter;
-  let moduleRef: TestingModule | undefined;
-  let app: INestApplication | undefined;
-
-  beforeAll(async () => {
-    router = await startLoopbackRouter();
-  });
-  afterAll(() => router.close());
-  afterEach(async () => {
-    await moduleRef?.close();
-    await app?.close();
-    moduleRef = undefined;
-    app = undefined;
-  });
+  const suite = trackedClientSuite();
 
   const provider = () =>
     createOpenAICompatible({
       name: 'hf-router',
-      baseURL: `${router.url}/v1`,
+      baseURL: `${suite.router.url}/v1`,
       apiKey: 'hf_test',
       includeUsage: true,
       fetch: createHfStatsFetch(),
     });
 
   const boot = async (options: HfStatsModuleOptions = {}) => {
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false, ...options })],
-    }).compile();
-    await moduleRef.init();
+    });
     const operations: Array<string | undefined> = [];
     moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation }) => operations.push(operation) });
     const hf = provider();
@@ -108,7 +88,7 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
 
   it('errors by status (the AI SDK retries disabled), a budget refusal, and once inside a decorated method', async () => {
     const { stats, model } = await boot({ budget: { maxCalls: 1, onExceed: 'throw' } });
-    router.failNext([{ status: 401 }]);
+    suite.router.failNext([{ status: 401 }]);
     await expect(generateText({ model, prompt: 'x', maxRetries: 0 })).rejects.toBeInstanceOf(APICallError);
     await stats.runInSession('capped', async () => {
       await generateText({ model, prompt: 'one' });
@@ -134,7 +114,7 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
 
   it("the AI SDK's own retries run the model again: each is one call, the failed one under its status", async () => {
     const { stats, model } = await boot();
-    router.failNext([{ status: 500 }]);
+    suite.router.failNext([{ status: 500 }]);
     await expect(generateText({ model, prompt: 'one two' })).resolves.toMatchObject({ text: REPLY });
     expect(stats.getGlobalStats()).toMatchObject({
       callCount: 2,
@@ -160,7 +140,7 @@ describe('the AI SDK on the router: hfStatsMiddleware and trackEmbeddingModel', 
         controllers: [WriteController],
       })
       class WriteModule {}
-      app = await createApp(WriteModule, adapter);
+      const app = suite.closeAfter(await createApp(WriteModule, adapter));
       await request(app.getHttpServer())
         .get('/write?q=one%20two%20three')
         .set('x-session-id', 'ai-1')

@@ -1,6 +1,4 @@
 import { Controller, Get, Injectable, Module, Query } from '@nestjs/common';
-import type { INestApplication } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
@@ -13,15 +11,10 @@ import {
   type HfStatsModuleOptions,
 } from 'nestjs-hf-stats';
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ADAPTERS, createApp } from './fixtures/create-app.js';
-import {
-  REPLY,
-  REPLY_TOKENS,
-  ROUTED_PROVIDER,
-  startLoopbackRouter,
-  type LoopbackRouter,
-} from './fixtures/router/loopback-router.server.js';
+import { REPLY, REPLY_TOKENS, ROUTED_PROVIDER } from './fixtures/router/loopback-router.server.js';
+import { trackedClientSuite } from './fixtures/router/tracked-client-suite.js';
 
 /** The call of a request ends once its body has arrived, read from a copy: one turn of the event loop after the caller's read. */
 const bodyCopyRead = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -33,26 +26,12 @@ const post = (body: unknown): RequestInit => ({
 });
 
 describe('createHfStatsFetch({ track }): each request to a TEI or TGI server counted as one call', () => {
-  let router: LoopbackRouter;
-  let moduleRef: TestingModule | undefined;
-  let app: INestApplication | undefined;
-
-  beforeAll(async () => {
-    router = await startLoopbackRouter();
-  });
-  afterAll(() => router.close());
-  afterEach(async () => {
-    await moduleRef?.close();
-    await app?.close();
-    moduleRef = undefined;
-    app = undefined;
-  });
+  const suite = trackedClientSuite();
 
   const boot = async (options: HfStatsModuleOptions = {}) => {
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false, ...options })],
-    }).compile();
-    await moduleRef.init();
+    });
     const stats = moduleRef.get(HfStatsService);
     const seen: Array<{ operation: string | undefined; model: string | undefined }> = [];
     moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
@@ -62,20 +41,20 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
   it('keeps the old signature: without track, a request outside a tracked call is an untracked attempt', async () => {
     const { stats } = await boot();
     const fetch = createHfStatsFetch(globalThis.fetch);
-    await fetch(`${router.url}/embed`, post({ inputs: 'a' }));
+    await fetch(`${suite.router.url}/embed`, post({ inputs: 'a' }));
     expect(stats.getGlobalStats().callCount).toBe(0);
     expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 1 });
   });
 
   it('TEI /embed and /v1/embeddings: operation from the path, texts from the body, tokens from headers or usage', async () => {
     const { stats, seen } = await boot({ pricing: [{ model: 'bge', perInputToken: 0.001 }] });
-    const fetch = createHfStatsFetch({ track: { urls: [router.url] } });
-    const embedded = await fetch(`${router.url}/embed`, post({ inputs: ['one two', 'three'] }));
+    const fetch = createHfStatsFetch({ track: { urls: [suite.router.url] } });
+    const embedded = await fetch(`${suite.router.url}/embed`, post({ inputs: ['one two', 'three'] }));
     expect(await embedded.json()).toEqual([
       [7, 2, 0.5],
       [5, 1, 0.5],
     ]);
-    const openAi = await fetch(`${router.url}/v1/embeddings`, post({ model: 'bge', input: 'four five' }));
+    const openAi = await fetch(`${suite.router.url}/v1/embeddings`, post({ model: 'bge', input: 'four five' }));
     expect(((await openAi.json()) as { data: unknown[] }).data).toHaveLength(1);
     await bodyCopyRead();
     expect(stats.getGlobalStats()).toMatchObject({
@@ -102,11 +81,11 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
 
   it('TGI /generate and /v1/chat/completions, streamed too; the model of the option', async () => {
     const { stats, seen } = await boot();
-    const fetch = createHfStatsFetch({ track: { urls: `${router.url}/`, model: 'tgi-llama' } });
-    const generated = await fetch(`${router.url}/generate`, post({ inputs: 'one two three' }));
+    const fetch = createHfStatsFetch({ track: { urls: `${suite.router.url}/`, model: 'tgi-llama' } });
+    const generated = await fetch(`${suite.router.url}/generate`, post({ inputs: 'one two three' }));
     expect(await generated.json()).toEqual({ generated_text: REPLY });
     const streamed = await fetch(
-      `${router.url}/v1/chat/completions`,
+      `${suite.router.url}/v1/chat/completions`,
       post({ messages: [{ role: 'user', content: 'four five' }], stream: true }),
     );
     const events = await streamed.text();
@@ -130,21 +109,20 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
 
       @TrackHFCall({ operation: 'embed-batch' })
       async embed(texts: string[]): Promise<number> {
-        const response = await this.fetch(`${router.url}/embed`, post({ inputs: texts }));
+        const response = await this.fetch(`${suite.router.url}/embed`, post({ inputs: texts }));
         return ((await response.json()) as unknown[]).length;
       }
     }
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false })],
       providers: [Embedder],
-    }).compile();
-    await moduleRef.init();
+    });
     const stats = moduleRef.get(HfStatsService);
     const embedder = moduleRef.get(Embedder);
-    router.failNext([{ status: 413 }]);
-    const refused = await embedder.fetch(`${router.url}/embed`, post({ inputs: 'too long' }));
+    suite.router.failNext([{ status: 413 }]);
+    const refused = await embedder.fetch(`${suite.router.url}/embed`, post({ inputs: 'too long' }));
     expect(refused.status).toBe(413);
-    await embedder.fetch(`${router.url}/health`);
+    await embedder.fetch(`${suite.router.url}/health`);
     await expect(embedder.embed(['a b', 'c'])).resolves.toBe(2);
     expect(stats.getGlobalStats()).toMatchObject({
       callCount: 2,
@@ -160,12 +138,12 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
 
   describe.each(ADAPTERS)('sessions from x-session-id over real HTTP (%s)', (adapter) => {
     it('counts a plain fetch in the session of its request', async () => {
-      const fetch = createHfStatsFetch({ track: { urls: router.url } });
+      const fetch = createHfStatsFetch({ track: { urls: suite.router.url } });
       @Controller('embed')
       class EmbedController {
         @Get()
         async embed(@Query('q') q: string): Promise<number> {
-          const response = await fetch(`${router.url}/embed`, post({ inputs: [q] }));
+          const response = await fetch(`${suite.router.url}/embed`, post({ inputs: [q] }));
           return ((await response.json()) as unknown[]).length;
         }
       }
@@ -174,7 +152,7 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
         controllers: [EmbedController],
       })
       class EmbedModule {}
-      app = await createApp(EmbedModule, adapter);
+      const app = suite.closeAfter(await createApp(EmbedModule, adapter));
       await request(app.getHttpServer()).get('/embed?q=one%20two').set('x-session-id', 'tei-1').expect(200);
       // Every reader shows it: here GET /hf-stats.
       const { body } = await request(app.getHttpServer()).get('/hf-stats').expect(200);
@@ -192,7 +170,7 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
     class Tei {
       constructor(readonly http: HttpService) {}
     }
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [
         HfStatsModule.forRoot({
           controller: false,
@@ -202,27 +180,26 @@ describe('createHfStatsFetch({ track }): each request to a TEI or TGI server cou
         }),
         HttpModule.register({
           adapter: 'fetch',
-          env: { fetch: createHfStatsFetch({ track: { urls: router.url, model: 'tei-bge' } }) },
+          env: { fetch: createHfStatsFetch({ track: { urls: suite.router.url, model: 'tei-bge' } }) },
         }),
       ],
       providers: [Tei],
-    }).compile();
-    await moduleRef.init();
+    });
     const stats = moduleRef.get(HfStatsService);
     const { http } = moduleRef.get(Tei);
     await stats.runInSession('axios-1', async () => {
       const { data } = await firstValueFrom(
-        http.post<unknown[]>(`${router.url}/embed`, { inputs: ['one two', 'three'] }),
+        http.post<unknown[]>(`${suite.router.url}/embed`, { inputs: ['one two', 'three'] }),
       );
       expect(data).toHaveLength(2);
       // axios wraps what its fetch throws: the refusal is the AxiosError's cause.
-      const refused = await firstValueFrom(http.post(`${router.url}/embed`, { inputs: 'over' })).catch(
+      const refused = await firstValueFrom(http.post(`${suite.router.url}/embed`, { inputs: 'over' })).catch(
         (error: unknown) => error,
       );
       expect((refused as { cause?: unknown }).cause).toBeInstanceOf(HfBudgetExceededError);
     });
-    router.failNext([{ status: 503 }]);
-    await expect(firstValueFrom(http.post(`${router.url}/embed`, { inputs: 'x' }))).rejects.toThrow(/503/);
+    suite.router.failNext([{ status: 503 }]);
+    await expect(firstValueFrom(http.post(`${suite.router.url}/embed`, { inputs: 'x' }))).rejects.toThrow(/503/);
     expect(stats.getSessionStats('axios-1')).toMatchObject({
       callCount: 1,
       textCount: 2,

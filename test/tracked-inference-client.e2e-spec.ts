@@ -1,6 +1,5 @@
 import { Controller, Get, Injectable, Module, Query } from '@nestjs/common';
-import type { INestApplication } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { Test } from '@nestjs/testing';
 import { InferenceClient } from '@huggingface/inference';
 import request from 'supertest';
 import {
@@ -13,15 +12,10 @@ import {
   type HfStatsModuleOptions,
 } from 'nestjs-hf-stats';
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ADAPTERS, createApp } from './fixtures/create-app.js';
-import {
-  REPLY,
-  REPLY_TOKENS,
-  ROUTED_PROVIDER,
-  startLoopbackRouter,
-  type LoopbackRouter,
-} from './fixtures/router/loopback-router.server.js';
+import { REPLY, REPLY_TOKENS, ROUTED_PROVIDER } from './fixtures/router/loopback-router.server.js';
+import { trackedClientSuite } from './fixtures/router/tracked-client-suite.js';
 
 const CHAT_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const EMBEDDING_MODEL = 'BAAI/bge-small-en-v1.5';
@@ -38,30 +32,16 @@ const compile = (inferenceClient: unknown) =>
   }).compile();
 
 describe('trackInferenceClient: every task of the real @huggingface/inference client, tracked', () => {
-  let router: LoopbackRouter;
-  let moduleRef: TestingModule | undefined;
-  let app: INestApplication | undefined;
-
-  beforeAll(async () => {
-    router = await startLoopbackRouter();
-  });
-  afterAll(() => router.close());
-  afterEach(async () => {
-    await moduleRef?.close();
-    await app?.close();
-    moduleRef = undefined;
-    app = undefined;
-  });
+  const suite = trackedClientSuite();
 
   const boot = async (options: HfStatsModuleOptions = {}) => {
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false, ...options })],
-    }).compile();
-    await moduleRef.init();
+    });
     const stats = moduleRef.get(HfStatsService);
     const seen: Seen[] = [];
     moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
-    const client = trackInferenceClient(new InferenceClient('hf_test', { endpointUrl: router.url }));
+    const client = trackInferenceClient(new InferenceClient('hf_test', { endpointUrl: suite.router.url }));
     return { stats, seen, client };
   };
 
@@ -120,9 +100,9 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
 
   it("counts the client's silent 503 retries as attempts of one call, and errors by status", async () => {
     const { stats, client } = await boot();
-    router.failNext([{ status: 503 }, { status: 503 }]);
+    suite.router.failNext([{ status: 503 }, { status: 503 }]);
     await client.featureExtraction({ model: EMBEDDING_MODEL, inputs: 'one' });
-    router.failNext([{ status: 429 }]);
+    suite.router.failNext([{ status: 429 }]);
     const error = await client.featureExtraction({ model: EMBEDDING_MODEL, inputs: 'two' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(stats.getGlobalStats()).toMatchObject({
@@ -148,7 +128,7 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
   it('counts a call once inside a @TrackHFCall method: the tracked client joins the decorated call', async () => {
     @Injectable()
     class Summaries {
-      readonly client = trackInferenceClient(new InferenceClient('hf_test', { endpointUrl: router.url }));
+      readonly client = trackInferenceClient(new InferenceClient('hf_test', { endpointUrl: suite.router.url }));
 
       @TrackHFCall({ operation: 'summary' })
       async summarize(text: string): Promise<string> {
@@ -159,15 +139,14 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
         return completion.choices[0].message.content ?? '';
       }
     }
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false })],
       providers: [Summaries],
-    }).compile();
-    await moduleRef.init();
+    });
     const stats = moduleRef.get(HfStatsService);
     const seen: Seen[] = [];
     moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation, model }) => seen.push({ operation, model }) });
-    router.failNext([{ status: 503 }]);
+    suite.router.failNext([{ status: 503 }]);
     await expect(moduleRef.get(Summaries).summarize('three short words')).resolves.toBe(REPLY);
     expect(stats.getGlobalStats()).toMatchObject({
       callCount: 1,
@@ -186,7 +165,7 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
       budget: { maxCalls: 1, onExceed: 'throw' },
     });
     const messages = [{ role: 'user', content: 'one two' }];
-    const before = router.requests.length;
+    const before = suite.router.requests.length;
     await stats.runInSession('capped', async () => {
       await client.chatCompletion({ model: CHAT_MODEL, messages });
       await expect(client.chatCompletion({ model: CHAT_MODEL, messages })).rejects.toBeInstanceOf(
@@ -195,7 +174,7 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
       const stream = client.chatCompletionStream({ model: CHAT_MODEL, messages });
       await expect(stream.next()).rejects.toBeInstanceOf(HfBudgetExceededError);
     });
-    expect(router.requests.length - before).toBe(1);
+    expect(suite.router.requests.length - before).toBe(1);
     expect(stats.getSessionStats('capped')).toMatchObject({
       callCount: 1,
       budgetRejectedCount: 2,
@@ -221,12 +200,12 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
       }
       @Module({
         imports: [
-          HfStatsModule.forRoot({ controller: false, log: false, inferenceClient: { endpointUrl: router.url } }),
+          HfStatsModule.forRoot({ controller: false, log: false, inferenceClient: { endpointUrl: suite.router.url } }),
         ],
         controllers: [ChatController],
       })
       class ChatModule {}
-      app = await createApp(ChatModule, adapter);
+      const app = suite.closeAfter(await createApp(ChatModule, adapter));
       const stats = app.get(HfStatsService);
       await request(app.getHttpServer()).get('/chat?q=hi%20there').set('x-session-id', 'web-1').expect(200, REPLY);
       await request(app.getHttpServer()).get('/chat?q=again').set('x-session-id', 'web-1').expect(200);
@@ -253,23 +232,22 @@ describe('trackInferenceClient: every task of the real @huggingface/inference cl
     class Embeddings {
       constructor(@InjectInferenceClient() readonly hf: InferenceClient | null) {}
     }
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [
         HfStatsModule.forRootAsync({
           controller: false,
-          useFactory: () => ({ log: false, inferenceClient: { endpointUrl: router.url } }),
+          useFactory: () => ({ log: false, inferenceClient: { endpointUrl: suite.router.url } }),
         }),
       ],
       providers: [Embeddings],
-    }).compile();
-    await moduleRef.init();
+    });
     await moduleRef.get(Embeddings).hf?.featureExtraction({ inputs: 'one two' });
     expect(moduleRef.get(HfStatsService).getGlobalStats()).toMatchObject({ callCount: 1, inputTokens: 2 });
     await moduleRef.close();
-    moduleRef = await Test.createTestingModule({
+    const without = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false })],
       providers: [Embeddings],
-    }).compile();
-    expect(moduleRef.get(Embeddings).hf).toBeNull();
+    });
+    expect(without.get(Embeddings).hf).toBeNull();
   });
 });

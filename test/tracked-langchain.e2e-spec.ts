@@ -1,4 +1,3 @@
-import { Test, type TestingModule } from '@nestjs/testing';
 import { ChatOpenAI } from '@langchain/openai';
 import {
   createHfStatsFetch,
@@ -9,43 +8,28 @@ import {
   TrackHFCall,
   type HfStatsModuleOptions,
 } from 'nestjs-hf-stats';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  REPLY,
-  REPLY_TOKENS,
-  startLoopbackRouter,
-  type LoopbackRouter,
-} from './fixtures/router/loopback-router.server.js';
+import { describe, expect, it } from 'vitest';
+import { REPLY, REPLY_TOKENS } from './fixtures/router/loopback-router.server.js';
+import { trackedClientSuite } from './fixtures/router/tracked-client-suite.js';
 
 const CHAT_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 
 describe('LangChain.js: hfStatsCallbacks on @langchain/openai pointed at the router', () => {
-  let router: LoopbackRouter;
-  let moduleRef: TestingModule | undefined;
-
-  beforeAll(async () => {
-    router = await startLoopbackRouter();
-  });
-  afterAll(() => router.close());
-  afterEach(async () => {
-    await moduleRef?.close();
-    moduleRef = undefined;
-  });
+  const suite = trackedClientSuite();
 
   const chat = () =>
     new ChatOpenAI({
       model: CHAT_MODEL,
       apiKey: 'hf_test',
       maxRetries: 0,
-      configuration: { baseURL: `${router.url}/v1`, fetch: createHfStatsFetch() },
+      configuration: { baseURL: `${suite.router.url}/v1`, fetch: createHfStatsFetch() },
       callbacks: [hfStatsCallbacks()],
     });
 
   const boot = async (options: HfStatsModuleOptions = {}) => {
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false, ...options })],
-    }).compile();
-    await moduleRef.init();
+    });
     return { stats: moduleRef.get(HfStatsService), model: chat() };
   };
 
@@ -81,7 +65,7 @@ describe('LangChain.js: hfStatsCallbacks on @langchain/openai pointed at the rou
 
   it('errors by status, sessions, a budget refusal, and once inside a decorated method with its attempts', async () => {
     const { stats, model } = await boot({ budget: { maxCalls: 1, onExceed: 'throw' } });
-    router.failNext([{ status: 400 }]);
+    suite.router.failNext([{ status: 400 }]);
     await expect(model.invoke('x')).rejects.toThrow(/400/);
     await stats.runInSession('lc-1', async () => {
       await model.invoke('one two');

@@ -1,8 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Controller, Get, Injectable, Module, Query } from '@nestjs/common';
-import type { INestApplication } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import OpenAI, { APIError, BadRequestError } from 'openai';
 import request from 'supertest';
 import {
@@ -14,42 +12,23 @@ import {
   type HfStatsModuleOptions,
 } from 'nestjs-hf-stats';
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ADAPTERS, createApp } from './fixtures/create-app.js';
-import {
-  REPLY,
-  REPLY_TOKENS,
-  ROUTED_PROVIDER,
-  startLoopbackRouter,
-  type LoopbackRouter,
-} from './fixtures/router/loopback-router.server.js';
+import { REPLY, REPLY_TOKENS, ROUTED_PROVIDER } from './fixtures/router/loopback-router.server.js';
+import { trackedClientSuite } from './fixtures/router/tracked-client-suite.js';
 
 const CHAT_MODEL = 'openai/gpt-oss-120b';
 const EMBEDDING_MODEL = 'Qwen/Qwen3-Embedding-8B';
 
 describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
-  let router: LoopbackRouter;
-  let moduleRef: TestingModule | undefined;
-  let app: INestApplication | undefined;
+  const suite = trackedClientSuite();
 
-  beforeAll(async () => {
-    router = await startLoopbackRouter();
-  });
-  afterAll(() => router.close());
-  afterEach(async () => {
-    await moduleRef?.close();
-    await app?.close();
-    moduleRef = undefined;
-    app = undefined;
-  });
-
-  const openai = () => trackOpenAI(new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'hf_test' }));
+  const openai = () => trackOpenAI(new OpenAI({ baseURL: `${suite.router.url}/v1`, apiKey: 'hf_test' }));
 
   const boot = async (options: HfStatsModuleOptions = {}) => {
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false, ...options })],
-    }).compile();
-    await moduleRef.init();
+    });
     const stats = moduleRef.get(HfStatsService);
     const operations: Array<string | undefined> = [];
     moduleRef.get(HfStatsRecorder).addListener({ onCall: ({ operation }) => operations.push(operation) });
@@ -63,7 +42,7 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
 
   it('returns the same client and tracks a chat completion, its request id and response kept', async () => {
     const { stats, operations, client } = await boot();
-    const original = new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'hf_test' });
+    const original = new OpenAI({ baseURL: `${suite.router.url}/v1`, apiKey: 'hf_test' });
     expect(trackOpenAI(original)).toBe(original);
     const { data, response } = await client.chat.completions.create({ model: CHAT_MODEL, messages }).withResponse();
     expect(data.choices[0].message.content).toBe(REPLY);
@@ -117,16 +96,16 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
   });
 
   it('includeStreamUsage: asks for the usage chunk of a stream that did not', async () => {
-    await boot();
-    const client = trackOpenAI(new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'hf_test' }), {
+    const { stats } = await boot();
+    const client = trackOpenAI(new OpenAI({ baseURL: `${suite.router.url}/v1`, apiKey: 'hf_test' }), {
       includeStreamUsage: true,
     });
     const stream = await client.chat.completions.create({ model: CHAT_MODEL, messages, stream: true });
     for await (const chunk of stream) {
       expect(chunk.object).toBe('chat.completion.chunk');
     }
-    expect(router.requests.at(-1)?.body).toMatchObject({ stream_options: { include_usage: true } });
-    expect(moduleRef?.get(HfStatsService).getGlobalStats()).toMatchObject({ inputTokens: 5, outputTokens: 5 });
+    expect(suite.router.requests.at(-1)?.body).toMatchObject({ stream_options: { include_usage: true } });
+    expect(stats.getGlobalStats()).toMatchObject({ inputTokens: 5, outputTokens: 5 });
   });
 
   it('tracks embeddings.create and responses.create with their own usage shapes', async () => {
@@ -148,12 +127,12 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
 
   it("counts the SDK's own retries as attempts of one call, and a call failing after them by its status", async () => {
     const { stats, client } = await boot();
-    router.failNext([{ status: 500 }, { status: 429 }]);
+    suite.router.failNext([{ status: 500 }, { status: 429 }]);
     await client.embeddings.create({ model: EMBEDDING_MODEL, input: 'one' });
-    router.failNext([{ status: 503 }, { status: 503 }, { status: 503 }]);
+    suite.router.failNext([{ status: 503 }, { status: 503 }, { status: 503 }]);
     const error = await client.chat.completions.create({ model: CHAT_MODEL, messages }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APIError);
-    router.failNext([{ status: 400 }]);
+    suite.router.failNext([{ status: 400 }]);
     await expect(client.embeddings.create({ model: EMBEDDING_MODEL, input: 'x' })).rejects.toBeInstanceOf(
       BadRequestError,
     );
@@ -181,13 +160,12 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
         return completion.choices[0].message.content ?? '';
       }
     }
-    moduleRef = await Test.createTestingModule({
+    const moduleRef = await suite.start({
       imports: [HfStatsModule.forRoot({ controller: false, log: false })],
       providers: [Answers],
-    }).compile();
-    await moduleRef.init();
+    });
     const stats = moduleRef.get(HfStatsService);
-    router.failNext([{ status: 502 }]);
+    suite.router.failNext([{ status: 502 }]);
     await expect(moduleRef.get(Answers).answer('two words')).resolves.toBe(REPLY);
     expect(stats.getGlobalStats()).toMatchObject({
       callCount: 1,
@@ -213,14 +191,14 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
     const { stats, client } = await boot();
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const before = router.requests.length;
+    const before = suite.router.requests.length;
     const fireAndForget = () => {
       void client.embeddings.create({ model: EMBEDDING_MODEL, input: 'dropped' });
     };
     for (let index = 0; index < 5; index += 1) {
       fireAndForget();
     }
-    for (let round = 0; round < 100 && router.requests.length - before < 5; round += 1) {
+    for (let round = 0; round < 100 && suite.router.requests.length - before < 5; round += 1) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     for (let round = 0; round < 50 && stats.getGlobalStats().callCount < 5; round += 1) {
@@ -235,14 +213,14 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
       pricing: [{ model: CHAT_MODEL, perInputToken: 0.001, perOutputToken: 0.002 }],
       budget: { maxCalls: 1, onExceed: 'throw' },
     });
-    const before = router.requests.length;
+    const before = suite.router.requests.length;
     await stats.runInSession('capped', async () => {
       await client.chat.completions.create({ model: CHAT_MODEL, messages });
       await expect(client.chat.completions.create({ model: CHAT_MODEL, messages })).rejects.toBeInstanceOf(
         HfBudgetExceededError,
       );
     });
-    expect(router.requests.length - before).toBe(1);
+    expect(suite.router.requests.length - before).toBe(1);
     const session = stats.getSessionStats('capped');
     expect(session).toMatchObject({ callCount: 1, budgetRejectedCount: 1 });
     expect(session?.estimatedCostUsd).toBeCloseTo(5 * 0.001 + REPLY_TOKENS * 0.002, 12);
@@ -274,7 +252,7 @@ describe('trackOpenAI: the official openai SDK on the router, tracked', () => {
         controllers: [AskController],
       })
       class AskModule {}
-      app = await createApp(AskModule, adapter);
+      const app = suite.closeAfter(await createApp(AskModule, adapter));
       const stats = app.get(HfStatsService);
       await request(app.getHttpServer())
         .get('/ask?q=one%20two%20three')
