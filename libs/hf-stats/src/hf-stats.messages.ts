@@ -299,6 +299,11 @@ export function pricingNotArray(value: unknown): TypeError {
 /** `GET <path>/sessions/:id` for a session the store doesn't hold; the id, which the client sent, is not repeated. */
 export const UNKNOWN_SESSION = 'Unknown session';
 
+/** A tracked-client wrapper (`trackInferenceClient`, `trackOpenAI`, ...) given something else than a client. */
+export function invalidClientArgument(wrapper: string, expected: string): TypeError {
+  return new TypeError(`nestjs-hf-stats: ${wrapper}: expected ${expected}.`);
+}
+
 /**
  * A read of `routerPricing`'s table failed. Names the URL without its query (which could hold a secret) and
  * the error's name and message cut short; says what stays in force.

@@ -23,6 +23,7 @@ import { HfStatsStore } from './stores/hf-stats-store.js';
 import { HfStatsMetricsModule } from './metrics/hf-stats-metrics.module.js';
 import { createHfStatsDashboardController } from './dashboard/hf-stats-dashboard.controller.js';
 import { HfStatsTimelineService } from './dashboard/hf-stats-timeline.service.js';
+import { HF_INFERENCE_CLIENT, inferenceClientProvider } from './clients/inference-client/inference-client.provider.js';
 
 /**
  * Hugging Face call statistics for a NestJS app. Import `HfStatsModule.forRoot()` once, in the root
@@ -109,6 +110,7 @@ export class HfStatsModule implements OnModuleInit {
       HfStatsScheduler,
       HfStatsTimelineService,
       HfStatsExplorer,
+      inferenceClientProvider,
     ];
     if (shape.globalInterceptor) {
       providers.push({ provide: APP_INTERCEPTOR, useExisting: HfStatsInterceptor });
@@ -131,7 +133,14 @@ export class HfStatsModule implements OnModuleInit {
         : [],
       providers,
       // The recorder is exported for the metrics module; apps can't name it (index.ts doesn't export it).
-      exports: [HfStatsService, HfStatsRecorder, HfStatsInterceptor, HfStatsTimelineService, HfRouterPricing],
+      exports: [
+        HfStatsService,
+        HfStatsRecorder,
+        HfStatsInterceptor,
+        HfStatsTimelineService,
+        HfRouterPricing,
+        HF_INFERENCE_CLIENT,
+      ],
     };
   }
 }

@@ -26,6 +26,11 @@ import {
   resolveHfStatsLogOptions,
   type HfStatsLogOptions,
 } from './logging/hf-stats-log.options.js';
+import {
+  resolveInferenceClientOptions,
+  type HfInferenceClientOptions,
+  type HfInferenceClientSettings,
+} from './clients/inference-client/inference-client.options.js';
 import { booleanOption, integerOption, mergeOntoDefaults, positiveInteger, urlPath } from './utils/option-checks.js';
 
 /** Reads the session id of a request; return `undefined` when the request has none. */
@@ -90,6 +95,8 @@ export interface HfStatsModuleOptions {
   serverTiming?: boolean;
   /** Minutes of per-minute figures kept for `GET /<path>/timeline` and the dashboard (a fixed ring). Default 60, at most 10080. */
   timelineMinutes?: number;
+  /** Provide a tracked `InferenceClient` made with these options, injected with `@InjectInferenceClient()`. Default none. */
+  inferenceClient?: HfInferenceClientOptions;
   /**
    * Price token-billed calls per (model, provider) from Hugging Face's own table (`GET /v1/models` of the
    * router), read at startup and every `refreshIntervalMs`; `pricing` rules win over it. Default off.
@@ -137,6 +144,7 @@ export class HfStatsSettings {
   tracing = false;
   serverTiming = true;
   timelineMinutes = 60;
+  inferenceClient: HfInferenceClientSettings | undefined = undefined;
   routerPricing: HfRouterPricingSettings | undefined = undefined;
 }
 
@@ -208,6 +216,7 @@ export function resolveHfStatsOptions(options: HfStatsModuleOptions = {}): HfSta
     throw invalidOption('timelineMinutes', resolved.timelineMinutes, ONE_WEEK);
   }
   resolved.store = resolveHfStatsStoreOptions(options.store);
+  resolved.inferenceClient = resolveInferenceClientOptions(options.inferenceClient);
   resolved.routerPricing = resolveHfRouterPricingOptions(options.routerPricing);
   return resolved;
 }

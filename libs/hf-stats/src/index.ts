@@ -49,3 +49,22 @@ export type {
   HfStatsStoreOptions,
 } from './stores/hf-stats-store.options.js';
 export { HfMemoryStore } from './stores/hf-memory-store.js';
+export {
+  trackInferenceClient,
+  type TrackInferenceClientOptions,
+} from './clients/inference-client/track-inference-client.js';
+export { InjectInferenceClient } from './clients/inference-client/inference-client.provider.js';
+export type { HfInferenceClientOptions } from './clients/inference-client/inference-client.options.js';
+export { trackOpenAI, type TrackOpenAIOptions } from './clients/openai/track-openai.js';
+export type { HfFetchTrackOptions } from './fetch/fetch-track.js';
+export {
+  hfStatsMiddleware,
+  trackEmbeddingModel,
+  type HfStatsAiSdkOptions,
+  type HfStatsLanguageModelMiddleware,
+} from './clients/ai-sdk/hf-stats-middleware.js';
+export {
+  hfStatsCallbacks,
+  type HfStatsLangChainCallbacks,
+  type HfStatsLangChainOptions,
+} from './clients/langchain/hf-stats-callbacks.js';

@@ -32,8 +32,11 @@ interface IterationState {
  */
 const dropped = new FinalizationRegistry<IterationState>((state) => state.call.abandon(state.lastActiveAt));
 
-/** Delegates to `source`, ending `call` when the iteration finishes, is broken off, throws, or is dropped. */
-function timeIteration(call: PendingCall, source: AsyncIterable<unknown>): AsyncGenerator<unknown, unknown, unknown> {
+/** Delegates to `source`, ending `call` when the iteration finishes, is broken off, throws, or is dropped (also used by the tracked openai streams). */
+export function timeIteration(
+  call: PendingCall,
+  source: AsyncIterable<unknown>,
+): AsyncGenerator<unknown, unknown, unknown> {
   let iterator: AsyncIterator<unknown> | undefined;
   const state: IterationState = { call, lastActiveAt: performance.now() };
   const started = (): AsyncIterator<unknown> => (iterator ??= source[Symbol.asyncIterator]());

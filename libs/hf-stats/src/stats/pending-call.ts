@@ -64,6 +64,21 @@ export class PendingCall {
     return this.start.sessionId;
   }
 
+  /** False once the call is recorded (or discarded): a tracked client made later starts a call of its own. */
+  get open(): boolean {
+    return !this.finished;
+  }
+
+  /**
+   * Tokens of a tracked client's call that joined this one (made inside it): they count here, unless
+   * this call's own result reports tokens later.
+   */
+  joinUsage(usage: HfTokenUsage | undefined): void {
+    if (!this.finished && usage !== undefined) {
+      this.usage = usage;
+    }
+  }
+
   /** Looks for token usage in a result or a stream chunk; the last one that has it wins. */
   observeResult(value: unknown): void {
     if (this.finished) {
