@@ -131,5 +131,17 @@ describe.runIf(enabled)('HfRedisStore against a real Redis Cluster of three mast
       expect(store.sessionStats('session-4')?.callCount).toBe(1);
       expect(store.lostCallCount).toBe(0);
     }
+
+    // A loss is not a reset: what the replicas wrote is still theirs to restore at the next loss.
+    a.record(call(2, 'session-4'));
+    await flushUntilWhole(a, b);
+    await cluster.stopNode(port);
+    await cluster.restartNode(port);
+    await flushUntilWhole(a, b);
+    await Promise.all([a.flush(), b.flush()]);
+    for (const store of [a, b]) {
+      expect(store.globalStats().callCount).toBe(2);
+      expect(store.sessionStats('session-4')?.callCount).toBe(2);
+    }
   }, 60_000);
 });

@@ -47,7 +47,8 @@ export class RedisClusterView {
    * contribution of before are gone (but for this chunk, which Redis applied after the reset).
    */
   private noteResets(resets: string, chunk: FlushChunk): void {
-    if (this.resets !== null && resets !== this.resets) {
+    // No generation: Redis lost its data (a new epoch, restored from the contributions), which is no reset.
+    if (this.resets !== null && resets !== '' && resets !== this.resets) {
       this.sessions.clear();
       this.sender.contribution.clear();
       if (chunk.kind === 'd') {
