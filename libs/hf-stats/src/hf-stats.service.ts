@@ -86,15 +86,28 @@ export class HfStatsService {
   }
 
   /**
-   * Without an argument: forgets everything (global figures, sessions, counters).
+   * Without an argument: forgets everything of this process (global figures, sessions, counters); with a shared
+   * store (Redis) the cluster's figures stay there and are read back at the next flush.
    * With a session id: zeroes that session's figures, keeping it and its lifecycle.
    */
-  reset(sessionId?: string): void {
-    if (sessionId === undefined) {
+  reset(sessionId?: string): void;
+  /**
+   * `{ cluster: true }`: forgets everything of this process and clears the figures every replica shares in Redis
+   * (in bounded steps), so that every replica counts from zero; with the memory store, the same as `reset()`.
+   * Rejects when Redis cannot be reached (this process's figures are reset all the same).
+   */
+  reset(options: { cluster: true }): Promise<void>;
+  reset(target?: string | { cluster: true }): void | Promise<void> {
+    // Checked at run time too: a JavaScript caller may pass anything.
+    if (typeof target === 'object' && (target as { cluster?: unknown } | null)?.cluster === true) {
+      this.recorder.reset();
+      return this.recorder.store.resetShared?.() ?? Promise.resolve();
+    }
+    if (target === undefined || typeof target !== 'string') {
       this.recorder.reset();
       return;
     }
-    this.recorder.store.local.sessions.get(sessionId)?.stats.reset();
+    this.recorder.store.local.sessions.get(target)?.stats.reset();
   }
 
   /** The session the current code runs under (from the request or `runInSession`), if any. */

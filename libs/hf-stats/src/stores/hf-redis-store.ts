@@ -9,6 +9,7 @@ import { RedisChunkSender } from './redis-chunk-sender.js';
 import { RedisClusterView } from './redis-cluster-view.js';
 import type { SessionView } from './redis-flush-plan.js';
 import { RedisSessionViews } from './redis-session-views.js';
+import { clearSharedFigures } from './redis-shared-reset.js';
 import { RedisWriteBehind } from './redis-write-behind.js';
 import { ScopeDelta } from './scope-delta.js';
 
@@ -38,7 +39,7 @@ export class HfRedisStore implements HfStatsStore {
 
   constructor(
     private readonly redis: HfRedisClient,
-    settings: HfRedisStoreSettings,
+    private readonly settings: HfRedisStoreSettings,
     private readonly limits: HfRedisStoreLimits,
     /** Whether the store opened the connection itself, and so closes it. */
     private readonly ownsClient: boolean,
@@ -144,6 +145,18 @@ export class HfRedisStore implements HfStatsStore {
     this.writes.reset();
     this.cluster.reset();
     this.bufferOverflowCount = 0;
+  }
+
+  /**
+   * `reset({ cluster: true })`: forgets this replica's figures, then clears what every replica shares in Redis
+   * (bounded steps) and reads the empty view back. Rejects when Redis cannot be reached (nothing is cleared there).
+   */
+  async resetShared(): Promise<void> {
+    this.reset();
+    // A chunk sent before the reset lands first, so that the clear comes after it.
+    await this.writes.flush();
+    await clearSharedFigures(this.redis, this.settings.keyPrefix);
+    await this.writes.flush();
   }
 
   /** Writes what is buffered now and refreshes the cluster view. Never rejects. */

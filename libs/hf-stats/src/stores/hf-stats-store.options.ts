@@ -3,13 +3,17 @@ import { mergeOntoDefaults, objectOption, positiveInteger } from '../utils/optio
 
 /**
  * The members of a Redis client that the Redis store uses, so that the public types don't need ioredis
- * installed. An ioredis `Redis` (versions 5 and 6) has them all: pass one of your app's clients as it is.
+ * installed. An ioredis `Redis` or `Cluster` (versions 5 and 6) has them all: pass one of your app's clients as it is.
  */
 export interface HfRedisClient {
   /** `'ready'` once connected; the store waits for the `ready` event otherwise. */
   readonly status: string;
+  /** True for an ioredis `Cluster`: the store then keeps every key under one hash tag (see `keyPrefix`). */
+  readonly isCluster?: boolean;
   /** The store passes its script arguments as one array (never spread: a flush may have thousands). */
   evalsha(sha1: string, numkeys: number, args: string[]): Promise<unknown>;
+  /** Runs the script where its key lives when that node lacks it (a restarted node, or another node of a Cluster). */
+  eval(script: string, numkeys: number, args: string[]): Promise<unknown>;
   script(subcommand: 'LOAD', script: string): Promise<unknown>;
   once(event: 'ready', listener: () => void): unknown;
   /** The store listens for `close`, `end` and `error` to know at once that the connection is down. */
@@ -28,15 +32,24 @@ export interface HfMemoryStoreOptions {
 
 /**
  * Share the figures of every replica through Redis (needs the optional peer dependency `ioredis`).
- * Give either `url` or `client`.
+ * Give exactly one of `url`, `cluster` or `client`.
  */
 export interface HfRedisStoreOptions {
   type: 'redis';
   /** `redis://[:password@]host:port[/db]`; the store opens and closes its own connection. */
   url?: string;
+  /**
+   * The nodes of a Redis Cluster (`redis://host:port`, a few are enough: the others are discovered); the store opens
+   * and closes its own ioredis `Cluster`.
+   */
+  cluster?: string[];
   /** An ioredis client of the app (any {@link HfRedisClient}); the store neither closes it nor changes its options. */
   client?: HfRedisClient;
-  /** Prefix of every key, so that several apps can share one Redis. Default `'hf-stats:'`. */
+  /**
+   * Prefix of every key, so that several apps can share one Redis. Default `'hf-stats:'`. On a Redis Cluster the
+   * keys are `{<keyPrefix>}...` (unless the prefix holds a `{tag}` of its own): one hash slot, so that each script
+   * call touches one node.
+   */
   keyPrefix?: string;
   /** How often buffered figures are written (one round trip each). Default 1000 ms. */
   flushIntervalMs?: number;
@@ -60,6 +73,7 @@ export class HfMemoryStoreSettings {
 export class HfRedisStoreSettings {
   readonly type = 'redis';
   url: string | undefined = undefined;
+  cluster: string[] | undefined = undefined;
   client: HfRedisClient | undefined = undefined;
   keyPrefix = 'hf-stats:';
   flushIntervalMs = 1000;
@@ -83,13 +97,22 @@ export function resolveHfStatsStoreOptions(options: HfStatsStoreOptions | undefi
     throw invalidOption('store.type', fields.type, "'memory' or 'redis'");
   }
   const resolved = mergeOntoDefaults(new HfRedisStoreSettings(), fields, 'store.');
-  const { url, client, keyPrefix } = resolved;
-  if ((url === undefined) === (client === undefined)) {
+  const { url, cluster, client, keyPrefix } = resolved;
+  if ([url, cluster, client].filter((given) => given !== undefined).length !== 1) {
     throw invalidOption(
       'store',
       options,
-      'exactly one of store.url (a redis:// URL) or store.client (an ioredis client)',
+      'exactly one of store.url (a redis:// URL), store.cluster (redis:// URLs) or store.client (an ioredis client)',
     );
+  }
+  if (
+    cluster !== undefined &&
+    (!Array.isArray(cluster) ||
+      cluster.length === 0 ||
+      cluster.length > 100 ||
+      !cluster.every((node) => typeof node === 'string' && /^rediss?:\/\//.test(node)))
+  ) {
+    throw invalidOption('store.cluster', cluster, 'a non-empty array of at most 100 redis:// or rediss:// URLs');
   }
   if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
     throw invalidOption('store.url', url, 'a redis:// or rediss:// URL');

@@ -64,6 +64,8 @@ export interface HfStatsStore {
   readonly sessionOverflowCount: number;
   /** Forgets this process's figures and what it has buffered and cached (shared figures stay in the shared store). */
   reset(): void;
+  /** Also clears what the shared store holds for every replica (`reset({ cluster: true })`); absent: nothing shared. */
+  resetShared?(): Promise<void>;
   /** Writes what is buffered now and refreshes the shared view. Never rejects. */
   flush(): Promise<void>;
   /** Last flush, then releases connections the store opened itself. Never rejects. */

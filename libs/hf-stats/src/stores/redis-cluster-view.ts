@@ -25,6 +25,8 @@ export class RedisClusterView {
   /** New sessions Redis refused at `maxSessions`. */
   refusedSessionCount = 0;
   onSessionEnd: HfSessionEndHandler | undefined;
+  /** The cluster's reset generation at the last flush (`reset({ cluster: true })`); null before the first. */
+  private resets: string | null = null;
 
   constructor(
     private readonly maxModels: number,
@@ -40,6 +42,22 @@ export class RedisClusterView {
     this.refusedSessionCount = 0;
   }
 
+  /**
+   * A replica reset the cluster's figures since the last flush: the sessions cached here and this replica's
+   * contribution of before are gone (but for this chunk, which Redis applied after the reset).
+   */
+  private noteResets(resets: string, chunk: FlushChunk): void {
+    // No generation: Redis lost its data (a new epoch, restored from the contributions), which is no reset.
+    if (this.resets !== null && resets !== '' && resets !== this.resets) {
+      this.sessions.clear();
+      this.sender.contribution.clear();
+      if (chunk.kind === 'd') {
+        this.sender.contribution.add(chunk);
+      }
+    }
+    this.resets = resets;
+  }
+
   /** Applies a chunk's answer: the cluster's global figures (final chunk), its sessions, the ends this replica won. */
   apply(chunk: FlushChunk, flush: InFlightFlush, reply: FlushReply, clockOffset: number): void {
     const [status, , globalFlat, activeCount, sessionsFlat, won, , refused, , lifecyclesFlat] = reply;
@@ -53,7 +71,9 @@ export class RedisClusterView {
       }
     }
     if (chunk.final) {
-      this.global = ScopeDelta.fromHash(pairsOf(globalFlat), this.maxModels);
+      const globalFields = pairsOf(globalFlat);
+      this.noteResets(globalFields.get('resets') ?? '', chunk);
+      this.global = ScopeDelta.fromHash(globalFields, this.maxModels);
       this.sender.seenCalls = this.global.total.callCount;
       this.sessions.remoteActiveCount = activeCount;
     }

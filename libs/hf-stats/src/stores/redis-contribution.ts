@@ -8,7 +8,7 @@ import { ScopeDelta } from './scope-delta.js';
  * calls stay in the global figures).
  */
 export class RedisContribution {
-  readonly global: ScopeDelta;
+  global: ScopeDelta;
   private readonly sessions = new Map<string, SessionView>();
 
   constructor(
@@ -40,6 +40,12 @@ export class RedisContribution {
         this.sessions.delete(this.sessions.keys().next().value as string);
       }
     }
+  }
+
+  /** Forgets it all: the cluster's figures were reset (`reset({ cluster: true })`), so none is to be restored. */
+  clear(): void {
+    this.global = new ScopeDelta(this.maxModels);
+    this.sessions.clear();
   }
 
   /** Notes a session's end as the cluster decided it (this replica's clock), so that a restore keeps it ended. */

@@ -15,6 +15,15 @@ export type FlushReply = [
   lifecyclesFlat: Array<string | string[]>,
 ];
 
+/**
+ * The script's arguments behind one declared key, the global hash (ARGV[1] is the prefix): a Cluster client routes
+ * the call to that key's node, where every other key of the prefix lives too (one hash tag). The arguments stay one
+ * array (ioredis flattens it), never spread: a chunk has thousands.
+ */
+function keyed(args: string[]): string[] {
+  return [`${args[0]}global`].concat(args);
+}
+
 const DOWN_EVENTS = ['close', 'end', 'error'] as const;
 
 /**
@@ -78,19 +87,17 @@ export class RedisScriptRunner {
       this.scriptSha = (await this.redis.script('LOAD', FLUSH_SCRIPT)) as string;
     }
     const sentAt = Date.now();
-    const args = argsAt(sentAt);
-    // The arguments are passed as one array (ioredis flattens it), never spread: a chunk has thousands.
     try {
-      return [(await this.redis.evalsha(this.scriptSha, 0, args)) as FlushReply, sentAt];
+      return [(await this.redis.evalsha(this.scriptSha, 1, keyed(argsAt(sentAt)))) as FlushReply, sentAt];
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) {
         throw error;
       }
     }
-    // Redis restarted since the script was loaded: load it again; the chunk was not applied.
-    this.scriptSha = (await this.redis.script('LOAD', FLUSH_SCRIPT)) as string;
+    // The node that holds the keys lacks the script (Redis restarted, or SCRIPT LOAD reached another node of a
+    // Cluster): EVAL runs it there and caches it for the next EVALSHA; the chunk was not applied.
     const again = Date.now();
-    return [(await this.redis.evalsha(this.scriptSha, 0, argsAt(again))) as FlushReply, again];
+    return [(await this.redis.eval(FLUSH_SCRIPT, 1, keyed(argsAt(again)))) as FlushReply, again];
   }
 
   /** Resolves when the connection is (again) ready; one listener however many flushes wait. */

@@ -9,6 +9,8 @@
  * - decides session ends once, idle ends on Redis's clock (`TIME`): the replica's times are shifted by the
  *   difference between its clock and Redis's when the chunk arrives.
  *
+ * KEYS[1]: the global hash, so that a Cluster client sends the call to the node of the prefix's slot (every key
+ * of the store is under one hash tag there, see hf-stats-store.options.ts).
  * ARGV: prefix, replicaId, replicaNow, retentionMs, idleMs, listedSessions, markerTtlMs, seq, epoch ('' when
  * unknown), maxModels, maxKeys, maxSessions, kind ('d' delta, 'r' restore), seenCalls, restoredCalls, final
  * ('1': sweep idle sessions and read the global figures and listed sessions back), then the scopes (count, then per
