@@ -35,7 +35,7 @@ export class HfStatsInterceptor implements NestInterceptor {
       if (!timed) {
         return run(subscriber);
       }
-      return runWithRequestTiming(this.recorder, (timing) =>
+      return runWithRequestTiming((timing) =>
         timing === undefined ? run(subscriber) : run(this.timingSubscriber(context, timing, subscriber)),
       );
     });

@@ -17,6 +17,7 @@ import { HfStatsScheduler } from './hf-stats.scheduler.js';
 import { HfStatsService } from './hf-stats.service.js';
 import { HfRouterPricing } from './stats/pricing/hf-router-pricing.service.js';
 import { HfStatsRecorder } from './recording/hf-stats.recorder.js';
+import { HfStatsServerTiming } from './metrics/server-timing.js';
 import { HfStatsLogService } from './logging/hf-stats-log.service.js';
 import { createHfStatsStore } from './stores/create-hf-stats-store.js';
 import { HfStatsStore } from './stores/hf-stats-store.js';
@@ -104,6 +105,7 @@ export class HfStatsModule implements OnModuleInit {
       { provide: HfStatsStore, inject: [HF_STATS_OPTIONS], useFactory: createHfStatsStore },
       HfRouterPricing,
       HfStatsRecorder,
+      HfStatsServerTiming,
       HfStatsService,
       HfStatsInterceptor,
       HfStatsLogService,

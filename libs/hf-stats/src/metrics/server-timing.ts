@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 
 /** The tracked calls that ended while one HTTP request was handled. */
 export class RequestTiming {
@@ -17,34 +18,45 @@ export class RequestTiming {
 /** One store for the process: `onCall` runs in the async context of the call, so it finds its request there. */
 const requestTimings = new AsyncLocalStorage<RequestTiming>();
 
-/** Recorders that already feed `requestTimings`: each interceptor instance shares one listener per app. */
-const listenedServices = new WeakSet<HfStatsRecorder>();
+/**
+ * Feeds the per-request timings from the app's calls: one listener per app, added when the module starts
+ * (the interceptor may be instantiated several times, in the app's own modules too).
+ */
+@Injectable()
+export class HfStatsServerTiming implements OnModuleInit, OnModuleDestroy {
+  private removeListener: (() => void) | undefined;
 
-function ensureListener(stats: HfStatsRecorder): void {
-  if (listenedServices.has(stats)) {
-    return;
+  constructor(private readonly recorder: HfStatsRecorder) {}
+
+  onModuleInit(): void {
+    if (!this.recorder.options.serverTiming || this.removeListener !== undefined) {
+      return;
+    }
+    this.removeListener = this.recorder.addListener({
+      onCall: (call) => {
+        const timing = requestTimings.getStore();
+        if (timing !== undefined) {
+          timing.callCount += 1;
+          timing.totalMs += call.durationMs;
+        }
+      },
+    });
   }
-  listenedServices.add(stats);
-  stats.addListener({
-    onCall: (call) => {
-      const timing = requestTimings.getStore();
-      if (timing !== undefined) {
-        timing.callCount += 1;
-        timing.totalMs += call.durationMs;
-      }
-    },
-  });
+
+  onModuleDestroy(): void {
+    this.removeListener?.();
+    this.removeListener = undefined;
+  }
 }
 
 /**
  * Runs `fn` with a fresh per-request timing, unless one is already active (an interceptor bound
  * twice); returns undefined then, so that only the outermost one writes the header.
  */
-export function runWithRequestTiming<T>(stats: HfStatsRecorder, fn: (timing: RequestTiming | undefined) => T): T {
+export function runWithRequestTiming<T>(fn: (timing: RequestTiming | undefined) => T): T {
   if (requestTimings.getStore() !== undefined) {
     return fn(undefined);
   }
-  ensureListener(stats);
   const timing = new RequestTiming();
   return requestTimings.run(timing, () => fn(timing));
 }
