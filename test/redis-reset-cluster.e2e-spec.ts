@@ -1,10 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HfStatsService, type HfStatsStoreOptions } from 'nestjs-hf-stats';
-import { startHfSimulator, type HfSimulator } from '../src/simulator/hf-simulator.js';
-import { createApp } from './fixtures/create-app.js';
-import { redisStoreApp } from './fixtures/redis/redis-store.app.js';
+import { redisStoreSuite } from './fixtures/redis/redis-store-suite.js';
 import { deleteKeys, redisTestsEnabled, SHARED_REDIS_URL, uniquePrefix } from './fixtures/redis/redis-support.js';
 
 const enabled = await redisTestsEnabled('redis-reset-cluster.e2e-spec');
@@ -15,29 +13,8 @@ async function globalCalls(app: INestApplication): Promise<number> {
 }
 
 describe('HfStatsService.reset({ cluster: true })', () => {
-  let simulator: HfSimulator;
-  const apps: INestApplication[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
-  beforeAll(async () => {
-    simulator = await startHfSimulator({ latencyMs: 0 });
-  });
-  afterEach(async () => {
-    for (const app of apps.splice(0)) {
-      await app.close();
-    }
-    for (const cleanup of cleanups.splice(0).toReversed()) {
-      await cleanup();
-    }
-  });
-  afterAll(async () => {
-    await simulator.close();
-  });
-
-  async function start(store: HfStatsStoreOptions): Promise<INestApplication> {
-    const app = await createApp(redisStoreApp(store, simulator.url), 'express');
-    apps.push(app);
-    return app;
-  }
+  const suite = redisStoreSuite();
+  const start = (store: HfStatsStoreOptions) => suite.start(store);
 
   it('with the memory store: clears this process (the cluster is this process), and reset(sessionId) still works', async () => {
     const app = await start({ type: 'memory' });
@@ -55,7 +32,7 @@ describe('HfStatsService.reset({ cluster: true })', () => {
     "with Redis: plain reset() keeps the cluster's figures; reset({ cluster: true }) clears them for every replica",
     async () => {
       const prefix = uniquePrefix();
-      cleanups.push(() => deleteKeys(SHARED_REDIS_URL, prefix));
+      suite.cleanup(() => deleteKeys(SHARED_REDIS_URL, prefix));
       const store: HfStatsStoreOptions = {
         type: 'redis',
         url: SHARED_REDIS_URL,

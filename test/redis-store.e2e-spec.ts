@@ -1,6 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   HfStatsService,
   type HfSessionEndReason,
@@ -8,9 +7,8 @@ import {
   type HfStatsStoreOptions,
 } from 'nestjs-hf-stats';
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
-import { startHfSimulator, type HfSimulator } from '../src/simulator/hf-simulator.js';
-import { createApp } from './fixtures/create-app.js';
-import { REDIS_APP_MODEL, redisStoreApp } from './fixtures/redis/redis-store.app.js';
+import { REDIS_APP_MODEL } from './fixtures/redis/redis-store.app.js';
+import { redisStoreSuite } from './fixtures/redis/redis-store-suite.js';
 import {
   deleteKeys,
   freePort,
@@ -23,18 +21,10 @@ import {
 const enabled = await redisTestsEnabled('redis-store.e2e-spec');
 
 describe('the memory store (default)', () => {
-  let simulator: HfSimulator;
-  let app: INestApplication | undefined;
-  beforeAll(async () => {
-    simulator = await startHfSimulator({ latencyMs: 0 });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await simulator.close();
-  });
+  const suite = redisStoreSuite();
 
   it('answers as before: no "partial" field', async () => {
-    app = await createApp(redisStoreApp({ type: 'memory' }, simulator.url), 'express');
+    const app = await suite.start({ type: 'memory' });
     await request(app.getHttpServer()).post('/embed?texts=3').expect(201);
     const { body } = await request(app.getHttpServer()).get('/hf-stats').expect(200);
     expect(body.global).toMatchObject({ callCount: 1, textCount: 3 });
@@ -43,34 +33,12 @@ describe('the memory store (default)', () => {
 });
 
 describe.runIf(enabled)('the Redis store in a Nest app', () => {
-  let simulator: HfSimulator;
-  const apps: INestApplication[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    simulator = await startHfSimulator({ latencyMs: 0 });
-  });
-  afterEach(async () => {
-    for (const app of apps.splice(0)) {
-      await app.close();
-    }
-    for (const cleanup of cleanups.splice(0).toReversed()) {
-      await cleanup();
-    }
-  });
-  afterAll(async () => {
-    await simulator.close();
-  });
-
-  async function start(store: HfStatsStoreOptions): Promise<INestApplication> {
-    const app = await createApp(redisStoreApp(store, simulator.url), 'express');
-    apps.push(app);
-    return app;
-  }
+  const suite = redisStoreSuite();
+  const start = (store: HfStatsStoreOptions) => suite.start(store);
 
   function sharedPrefix(): string {
     const prefix = uniquePrefix();
-    cleanups.push(() => deleteKeys(SHARED_REDIS_URL, prefix));
+    suite.cleanup(() => deleteKeys(SHARED_REDIS_URL, prefix));
     return prefix;
   }
 
@@ -125,7 +93,7 @@ describe.runIf(enabled)('the Redis store in a Nest app', () => {
 
   it('Redis unreachable at startup: calls succeed, reads say partial, and the figures arrive once it is up', async () => {
     const server = new OwnRedisServer(await freePort());
-    cleanups.push(() => server.stop());
+    suite.cleanup(() => server.stop());
     const app = await start({
       type: 'redis',
       url: server.url,
