@@ -1,6 +1,7 @@
 import { logFellBehind, logResumed, logUnwritable } from '../hf-stats.messages.js';
 import type { HfStatsLogSettings } from './hf-stats-log.options.js';
 import type { StatsLogFile, StatsLogFileOpener } from './log-file.js';
+import { PendingLineSizes, startDeadline } from './pending-lines.js';
 
 /** What a line is: `call` lines give way first when the disk falls behind. */
 export type StatsLogLineKind = 'call' | 'session' | 'summary';
@@ -26,41 +27,6 @@ const FULL_CHUNK_LINES = 1_000;
 
 /** Longest a shutdown waits for the disk before it gives up on the lines still pending. */
 const CLOSE_TIMEOUT_MS = 5_000;
-
-/** Sizes of the lines handed to the file, in order, so that completed bytes can be counted as lines. */
-class PendingLineSizes {
-  private sizes: number[] = [];
-  private head = 0;
-  private carry = 0;
-
-  get count(): number {
-    return this.sizes.length - this.head;
-  }
-
-  push(bytes: number): void {
-    this.sizes.push(bytes);
-  }
-
-  complete(bytes: number): void {
-    this.carry += bytes;
-    while (this.head < this.sizes.length && this.carry >= this.sizes[this.head]) {
-      this.carry -= this.sizes[this.head];
-      this.head += 1;
-    }
-    if (this.head === this.sizes.length) {
-      this.clear();
-    } else if (this.head >= 1024) {
-      this.sizes = this.sizes.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  clear(): void {
-    this.sizes = [];
-    this.head = 0;
-    this.carry = 0;
-  }
-}
 
 type WriterState = 'idle' | 'open' | 'failed' | 'closed';
 
@@ -341,14 +307,4 @@ export class StatsLogWriter {
       resolve();
     }
   }
-}
-
-/** A promise that resolves after `ms`, on a timer that does not keep the process alive. */
-function startDeadline(ms: number): { reached: Promise<void>; cancel: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const reached = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  return { reached, cancel: () => clearTimeout(timer) };
 }
