@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HfStatsSnapshot } from 'nestjs-hf-stats';
+import { spawnFixture } from './fixtures/redis/spawn-fixture.js';
 import { deleteKeys, redisTestsEnabled, SHARED_REDIS_URL, uniquePrefix } from './fixtures/redis/redis-support.js';
 
 const enabled = await redisTestsEnabled('redis-replicas.e2e-spec');
@@ -15,19 +15,7 @@ interface Replica {
 
 /** Starts one replica of the fixture app in a Node process of its own, on the source compiled by swc. */
 function startReplica(prefix: string): Promise<Replica> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'reflect-metadata',
-      '--import',
-      fileURLToPath(new URL('swc-register.mjs', FIXTURES)),
-      fileURLToPath(new URL('replica.app.ts', FIXTURES)),
-      SHARED_REDIS_URL,
-      prefix,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnFixture(new URL('replica.app.ts', FIXTURES), [SHARED_REDIS_URL, prefix]);
   return new Promise((resolve, reject) => {
     let output = '';
     let errors = '';

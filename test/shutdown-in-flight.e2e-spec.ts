@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { HfStatsModule, HfStatsService } from 'nestjs-hf-stats';
 import request from 'supertest';
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnFixture } from './fixtures/redis/spawn-fixture.js';
 import { GatedHfClient, settle } from './fixtures/budget/gated-hf.client.js';
 import { createLogApp, makeLogDir, ofEvent, readJsonLines, type LogApp } from './fixtures/log/log-app.js';
 import { deleteKeys, redisTestsEnabled, SHARED_REDIS_URL, uniquePrefix } from './fixtures/redis/redis-support.js';
@@ -121,18 +120,7 @@ describe('shutdown waits for the tracked calls in flight', () => {
 
   it('SIGTERM to a real process mid-call: the client gets its answer and hf_session_end counts the call', async () => {
     const logPath = path.join(makeLogDir(), 'hf_api_stats.log');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'reflect-metadata',
-        '--import',
-        fileURLToPath(new URL('redis/swc-register.mjs', FIXTURES)),
-        fileURLToPath(new URL('shutdown/shutdown.app.ts', FIXTURES)),
-        logPath,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnFixture(new URL('shutdown/shutdown.app.ts', FIXTURES), [logPath]);
     let output = '';
     let errors = '';
     child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
