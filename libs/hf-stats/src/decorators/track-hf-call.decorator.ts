@@ -1,6 +1,6 @@
 import { decoratorNotOnMethod } from '../hf-stats.messages.js';
 import { callContext } from '../stats/call-context.js';
-import type { PendingCall } from '../stats/pending-call.js';
+import { PendingCall } from '../stats/pending-call.js';
 import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
 import { markDecorated, recorderFor } from './call-site-registry.js';
 import { readCallStart } from './call-start.js';
@@ -47,23 +47,27 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
         return method.apply(this, args);
       }
       const startCall = () => recorder.startCall(start);
-      let call: PendingCall;
+      const run = (call: PendingCall): unknown => {
+        let result: unknown;
+        try {
+          result = callContext.enabled
+            ? callContext.storage.run(call, () => method.apply(this, args))
+            : method.apply(this, args);
+        } catch (error) {
+          call.fail(error);
+          throw error;
+        }
+        return observeCallResult(call, result, startCall);
+      };
+      let call: PendingCall | Promise<PendingCall>;
       try {
-        // Throws only HfBudgetExceededError, which is meant to stop the call.
-        call = startCall();
+        // Throws only HfBudgetExceededError, which is meant to stop the call. A method that returns a promise may
+        // wait for a cluster-wide budget's lease call (beginCall); a sync one is decided at once.
+        call = isAsync ? recorder.beginCall(start) : startCall();
       } catch (error) {
         return isAsync ? Promise.reject(error) : isObservable ? refusedObservable(error) : rethrow(error);
       }
-      let result: unknown;
-      try {
-        result = callContext.enabled
-          ? callContext.storage.run(call, () => method.apply(this, args))
-          : method.apply(this, args);
-      } catch (error) {
-        call.fail(error);
-        throw error;
-      }
-      return observeCallResult(call, result, startCall);
+      return call instanceof PendingCall ? run(call) : call.then(run);
     };
     Object.defineProperty(tracked, 'name', { value: method.name });
     copyMethodMetadata(method, tracked);

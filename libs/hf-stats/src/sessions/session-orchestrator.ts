@@ -24,6 +24,8 @@ export interface SessionEndTarget {
   readonly hearsSessionEnds: boolean;
   reportFailure(error: unknown): void;
   isAllowedSessionId(value: unknown): value is string;
+  /** A session ended on this process (what it held of a cluster-wide budget goes back). */
+  sessionEnded?(sessionId: string): void;
 }
 
 /**
@@ -123,6 +125,9 @@ export class SessionOrchestrator {
     }
     const { store } = this;
     const entry = this.sessions.end(sessionId, now);
+    if (entry !== undefined) {
+      this.target.sessionEnded?.(sessionId);
+    }
     if (entry === undefined) {
       // Served by other replicas only: a shared store still ends it for the cluster (if it is open there).
       if (reason !== 'ended' || !store.sharedSessions || !this.target.isAllowedSessionId(sessionId)) {

@@ -1,0 +1,250 @@
+import type { HfBudgetOptions, HfReachedLimit } from './budget.js';
+import {
+  NO_AMOUNTS,
+  SessionLease,
+  type HfBudgetAmounts,
+  type HfBudgetLeaseSource,
+  type HfLeaseLimits,
+  type HfLeaseReply,
+} from './budget-leases.js';
+import { NANO_USD_PER_USD } from './pricing.js';
+
+/** A lease not used for this long is given back (checked every as long). */
+export const LEASE_IDLE_MS = 5_000;
+/**
+ * Lease calls one waiting call may take part in (each serves at least the call that made it, so a call waits for
+ * at most as many as there were calls before it): a safety net, never reached in practice.
+ */
+const MAX_ATTEMPTS = 10_000;
+
+/** How a call's budget was decided: undefined: admitted (from a lease, or by `onStoreDown: 'allow'`). */
+export type HfClusterDecision = HfReachedLimit | undefined;
+
+/**
+ * One replica's side of a cluster-wide budget: per session, the slice of the budget leased from the shared store
+ * (docs/redis-protocol.md, "Budget leases"). A call whose share the lease in hand covers is admitted here, with no
+ * I/O; otherwise one lease call (shared by every call that waits meanwhile) reports what this replica spent, gives
+ * the old lease back and takes a new one. Bounded: one entry per session with a lease or a report pending, at most
+ * `maxSessions`; an entry with neither is forgotten by the sweep.
+ */
+export class ClusterBudget {
+  private readonly leases = new Map<string, SessionLease>();
+  private readonly limits: HfLeaseLimits;
+  /** Half the store's TTL: a lease is spent here only while the store surely still counts it. */
+  private readonly validityMs: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    budget: HfBudgetOptions,
+    private readonly source: HfBudgetLeaseSource,
+    private readonly maxSessions: number,
+    private readonly onStoreDown: 'allow' | 'refuse',
+    private readonly reportFailure: (error: unknown) => void,
+  ) {
+    this.limits = {
+      maxCalls: budget.maxCalls ?? -1,
+      maxTexts: budget.maxTexts ?? -1,
+      maxNanoUsd: budget.maxCostUsd === undefined ? -1 : Math.round(budget.maxCostUsd * NANO_USD_PER_USD),
+    };
+    this.validityMs = Math.floor(source.leaseTtlMs / 2);
+  }
+
+  /** Mounts the sweep that gives back leases not used for {@link LEASE_IDLE_MS}. */
+  start(): void {
+    this.timer ??= setInterval(() => this.sweep(Date.now()), LEASE_IDLE_MS);
+    this.timer.unref();
+  }
+
+  /** Takes the call's share from the lease in hand; false when a lease call is needed. No I/O. */
+  tryTake(sessionId: string, want: HfBudgetAmounts, now: number): boolean {
+    const lease = this.leases.get(sessionId);
+    if (lease === undefined || !lease.covers(want, now)) {
+      return false;
+    }
+    lease.charge(want, true, now);
+    return true;
+  }
+
+  /**
+   * Decides a call that the lease in hand does not cover, after (at most a few) lease calls. Admitted: its share
+   * is spent (from the new lease, or, admitted by `onStoreDown: 'allow'`, reported at the next lease call).
+   * Never rejects.
+   */
+  async admit(sessionId: string, want: HfBudgetAmounts): Promise<HfClusterDecision> {
+    const lease = this.entry(sessionId);
+    if (lease === undefined) {
+      return { limit: 'maxSessions', limitValue: this.maxSessions, usedValue: this.leases.size };
+    }
+    lease.waiting += 1;
+    try {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        const now = Date.now();
+        if (lease.pending === undefined) {
+          if (lease.covers(want, now)) {
+            lease.charge(want, true, now);
+            return undefined;
+          }
+          if (!this.source.reachable) {
+            break;
+          }
+          lease.pending = this.call(sessionId, lease, want, 'lease');
+        }
+        const reply = await lease.pending;
+        if (reply === undefined) {
+          break;
+        }
+        if (reply.status === 'full') {
+          return { limit: 'maxSessions', limitValue: this.maxSessions, usedValue: this.maxSessions };
+        }
+        if (reply.status === 'refused') {
+          return this.reached(reply);
+        }
+      }
+    } finally {
+      lease.waiting -= 1;
+    }
+    return this.withoutLease(sessionId, want);
+  }
+
+  /** Counts the share of a call admitted without a lease (`onExceed: 'warn'`), reported at the next lease call. */
+  chargeOutside(sessionId: string, want: HfBudgetAmounts): void {
+    this.entry(sessionId)?.charge(want, false, Date.now());
+  }
+
+  /** Takes back the share of a call dropped unrecorded (its work did not happen): reported at the next lease call. */
+  refund(sessionId: string, want: HfBudgetAmounts): void {
+    const lease = this.leases.get(sessionId);
+    if (lease !== undefined) {
+      lease.spent.calls -= want.calls;
+      lease.spent.texts -= want.texts;
+      lease.spent.nanoUsd -= want.nanoUsd;
+    }
+  }
+
+  /** A finished call's price beyond what it reserved at its start (negative: below). */
+  settle(sessionId: string, debtNanoUsd: number): void {
+    if (debtNanoUsd !== 0) {
+      this.entry(sessionId)?.settle(debtNanoUsd);
+    }
+  }
+
+  /** Starts a lease call in the background (for a call that could not wait for it), unless one runs. */
+  prefetch(sessionId: string): void {
+    const lease = this.entry(sessionId);
+    if (lease !== undefined && lease.pending === undefined && this.source.reachable) {
+      lease.pending = this.call(sessionId, lease, NO_AMOUNTS, 'lease');
+    }
+  }
+
+  /** Gives back the session's lease and reports what it spent (its end on this replica). Never rejects. */
+  async giveBack(sessionId: string): Promise<void> {
+    const lease = this.leases.get(sessionId);
+    if (lease === undefined) {
+      return;
+    }
+    await lease.pending;
+    if (!lease.idle && lease.pending === undefined) {
+      lease.pending = this.call(sessionId, lease, NO_AMOUNTS, 'return');
+      await lease.pending;
+    }
+    if (lease.idle) {
+      this.leases.delete(sessionId);
+    }
+  }
+
+  /** Gives back every lease (shutdown, `reset()`); resolves once each call has its answer or failed. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.all([...this.leases.keys()].map((sessionId) => this.giveBack(sessionId)));
+  }
+
+  /** Gives back every lease in the background, then forgets them (`reset()`); the sweep goes on. */
+  reset(): void {
+    const leases = [...this.leases];
+    this.leases.clear();
+    for (const [sessionId, lease] of leases) {
+      if (!lease.idle && lease.pending === undefined) {
+        this.call(sessionId, lease, NO_AMOUNTS, 'return').then(undefined, (error: unknown) => this.reportFailure(error));
+      }
+    }
+  }
+
+  private entry(sessionId: string): SessionLease | undefined {
+    let lease = this.leases.get(sessionId);
+    if (lease === undefined && this.leases.size < this.maxSessions) {
+      lease = new SessionLease();
+      this.leases.set(sessionId, lease);
+    }
+    return lease;
+  }
+
+  /** One lease call; resolves to undefined when the store could not be reached. Never rejects. */
+  private async call(
+    sessionId: string,
+    lease: SessionLease,
+    want: HfBudgetAmounts,
+    mode: 'lease' | 'return',
+  ): Promise<HfLeaseReply | undefined> {
+    const now = Date.now();
+    const report = lease.takeReport();
+    try {
+      const waiting = lease.waiting;
+      const reply = await this.source.lease({ sessionId, spent: report, want, mode, now, waiting }, this.limits);
+      if (reply.status === 'granted') {
+        Object.assign(lease.left, reply.grant);
+        lease.validUntil = now + this.validityMs;
+        lease.lastUsedAt = now;
+      }
+      return reply;
+    } catch {
+      lease.restore(report);
+      return undefined;
+    } finally {
+      lease.pending = undefined;
+    }
+  }
+
+  private reached(reply: HfLeaseReply): HfReachedLimit {
+    const { used } = reply;
+    switch (reply.limit) {
+      case 'maxTexts':
+        return { limit: 'maxTexts', limitValue: this.limits.maxTexts, usedValue: used.texts };
+      case 'maxCostUsd':
+        return {
+          limit: 'maxCostUsd',
+          limitValue: this.limits.maxNanoUsd / NANO_USD_PER_USD,
+          usedValue: used.nanoUsd / NANO_USD_PER_USD,
+        };
+      default:
+        return { limit: 'maxCalls', limitValue: this.limits.maxCalls, usedValue: used.calls };
+    }
+  }
+
+  /**
+   * Decides a call with no lease call: `onStoreDown` (the store is down, or the call can't wait for it: a sync
+   * method). Admitted: its share is reported at the next lease call.
+   */
+  withoutLease(sessionId: string, want: HfBudgetAmounts): HfClusterDecision {
+    if (this.onStoreDown === 'refuse') {
+      return { limit: 'storeDown', limitValue: 0, usedValue: 0 };
+    }
+    this.chargeOutside(sessionId, want);
+    return undefined;
+  }
+
+  /** Gives back the leases not used for {@link LEASE_IDLE_MS} or past their validity, and reports what waits. */
+  private sweep(now: number): void {
+    for (const [sessionId, lease] of this.leases) {
+      if (lease.pending !== undefined || !this.source.reachable) {
+        continue;
+      }
+      if (lease.idle) {
+        this.leases.delete(sessionId);
+      } else if (lease.validUntil === 0 || lease.validUntil <= now || lease.lastUsedAt <= now - LEASE_IDLE_MS) {
+        lease.pending = this.call(sessionId, lease, NO_AMOUNTS, 'return');
+        lease.pending.then(undefined, (error: unknown) => this.reportFailure(error));
+      }
+    }
+  }
+}
