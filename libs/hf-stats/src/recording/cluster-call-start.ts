@@ -54,5 +54,7 @@ export function clusterCallStart(
     cluster.prefetch(sessionId);
     return admitted(host, cluster, budget, start, entry, want, cluster.withoutLease(sessionId, want));
   }
-  return cluster.admit(sessionId, want).then((decision) => admitted(host, cluster, budget, start, entry, want, decision));
+  return cluster
+    .admit(sessionId, want)
+    .then((decision) => admitted(host, cluster, budget, start, entry, want, decision));
 }

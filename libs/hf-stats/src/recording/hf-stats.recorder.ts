@@ -72,8 +72,12 @@ export class HfStatsRecorder
     this.clusterBudget =
       options.budget === undefined || leases === undefined
         ? undefined
-        : new ClusterBudget(options.budget, leases, options.maxSessions, options.budget.onStoreDown ?? 'allow', (error) =>
-            this.reportFailure(error),
+        : new ClusterBudget(
+            options.budget,
+            leases,
+            options.maxSessions,
+            options.budget.onStoreDown ?? 'allow',
+            (error) => this.reportFailure(error),
           );
   }
 
@@ -146,7 +150,15 @@ export class HfStatsRecorder
     const now = Date.now();
     const entry = this.sessions.atCallStart(sessionId, now);
     if (this.clusterBudget !== undefined && entry !== undefined) {
-      return clusterCallStart(this, this.clusterBudget, this.budget as SessionBudget, start, entry, now, false) as PendingCall;
+      return clusterCallStart(
+        this,
+        this.clusterBudget,
+        this.budget as SessionBudget,
+        start,
+        entry,
+        now,
+        false,
+      ) as PendingCall;
     }
     const active = this.store.local.sessions.activeCount;
     const reserved = this.budget?.admit(sessionId, entry, start, active, now) ?? 0;

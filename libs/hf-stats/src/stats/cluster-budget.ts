@@ -123,8 +123,18 @@ export class ClusterBudget {
 
   /** A finished call's price beyond what it reserved at its start (negative: below). */
   settle(sessionId: string, debtNanoUsd: number): void {
-    if (debtNanoUsd !== 0) {
-      this.entry(sessionId)?.settle(debtNanoUsd);
+    if (debtNanoUsd === 0) {
+      return;
+    }
+    const lease = this.entry(sessionId);
+    if (lease === undefined) {
+      return;
+    }
+    lease.settle(debtNanoUsd);
+    if (lease.validUntil > 0 && lease.left.nanoUsd < 0 && lease.pending === undefined && this.source.reachable) {
+      // Spent beyond the lease: told at once (one lease call), so that the other replicas' leases count it.
+      lease.pending = this.call(sessionId, lease, NO_AMOUNTS, 'return');
+      lease.pending.then(undefined, (error: unknown) => this.reportFailure(error));
     }
   }
 
@@ -165,7 +175,9 @@ export class ClusterBudget {
     this.leases.clear();
     for (const [sessionId, lease] of leases) {
       if (!lease.idle && lease.pending === undefined) {
-        this.call(sessionId, lease, NO_AMOUNTS, 'return').then(undefined, (error: unknown) => this.reportFailure(error));
+        this.call(sessionId, lease, NO_AMOUNTS, 'return').then(undefined, (error: unknown) =>
+          this.reportFailure(error),
+        );
       }
     }
   }

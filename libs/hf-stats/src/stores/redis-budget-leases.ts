@@ -14,6 +14,9 @@ export const LEASE_TTL_MS = 30_000;
 
 type LeaseScriptReply = [number, number, number, number, number, number, number, number];
 
+/** ioredis statuses of a connection lost (`Redis` and `Cluster`). */
+const DOWN_STATUSES = new Set(['reconnecting', 'disconnecting', 'close', 'end']);
+
 const STATUS = ['refused', 'granted', 'full', 'returned'] as const;
 const LIMITS = [undefined, 'maxCalls', 'maxTexts', 'maxCostUsd'] as const;
 
@@ -55,9 +58,12 @@ export class RedisBudgetLeases implements HfBudgetLeaseSource {
     );
   }
 
-  /** False while ioredis has no ready connection: a call without a lease is then decided at once. */
+  /**
+   * False once ioredis has lost the connection (until it is ready again): a call without a lease is then decided at
+   * once. While it first connects, a lease call waits for it (at most `commandTimeoutMs`).
+   */
   get reachable(): boolean {
-    return this.redis.status === 'ready';
+    return !DOWN_STATUSES.has(this.redis.status);
   }
 
   async lease(request: HfLeaseRequest, limits: HfLeaseLimits): Promise<HfLeaseReply> {

@@ -114,7 +114,13 @@ function observeStream(call: PendingCall, result: unknown): unknown {
 export function hfStatsMiddleware(options: HfStatsAiSdkOptions = {}): HfStatsLanguageModelMiddleware {
   const stats = recorderOption('hfStatsMiddleware', options.stats);
   const generate: ClientCallSite = { stats, usageOf: aiSdkUsageOf, refusal: 'promise', canWait: true };
-  const stream: ClientCallSite = { stats, usageOf: aiSdkUsageOf, refusal: 'promise', canWait: true, observe: observeStream };
+  const stream: ClientCallSite = {
+    stats,
+    usageOf: aiSdkUsageOf,
+    refusal: 'promise',
+    canWait: true,
+    observe: observeStream,
+  };
   return {
     specificationVersion: 'v3',
     wrapGenerate: ({ doGenerate, params, model }) =>

@@ -1,0 +1,198 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  HfBudgetExceededError,
+  HfStatsService,
+  HfStatsStore,
+  type HfStatsModuleOptions,
+  type HfStatsStoreOptions,
+} from 'nestjs-hf-stats';
+import { BudgetedHfClient, clusterBudgetModule } from './fixtures/budget/cluster-budget.module.js';
+import { createApp } from './fixtures/create-app.js';
+import { spawnFixture } from './fixtures/redis/spawn-fixture.js';
+import {
+  deleteKeys,
+  freePort,
+  OwnRedisServer,
+  redisTestsEnabled,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+} from './fixtures/redis/redis-support.js';
+
+const enabled = await redisTestsEnabled('budget-leases.e2e-spec');
+
+/** One tracked call in `sessionId`: true when it ran, false when the budget refused it. */
+async function ask(app: INestApplication, sessionId: string): Promise<boolean> {
+  const stats = app.get(HfStatsService);
+  const client = app.get(BudgetedHfClient);
+  try {
+    await stats.runInSession(sessionId, () => client.ask());
+    return true;
+  } catch (error) {
+    if (error instanceof HfBudgetExceededError) {
+      return false;
+    }
+    throw error;
+  }
+}
+
+function leaseCalls(app: INestApplication): number {
+  return app.get<HfStatsStore>(HfStatsStore, { strict: false }).budgetLeases?.leaseCallCount ?? -1;
+}
+
+/** Stops the app's own Redis and waits until the store has seen it go. */
+async function stopRedis(app: INestApplication, redis: OwnRedisServer): Promise<void> {
+  await redis.stop();
+  const leases = app.get<HfStatsStore>(HfStatsStore, { strict: false }).budgetLeases;
+  await vi.waitFor(() => expect(leases?.reachable).toBe(false));
+}
+
+/** $0.10 a call reserved at its start, plus 50 input tokens at $0.001 known at its end: $0.15 a call. */
+function costOptions(store: HfStatsStoreOptions): HfStatsModuleOptions {
+  return {
+    store,
+    budget: { maxCostUsd: 1, onExceed: 'throw' },
+    pricing: [{ model: 'm', perCall: 0.1, perInputToken: 0.001 }],
+  };
+}
+
+describe.runIf(enabled)('cluster-wide budgets: leases, round trips, cost, Redis down, a dead replica', () => {
+  const apps: INestApplication[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const app of apps.splice(0)) {
+      await app.close();
+    }
+    for (const cleanup of cleanups.splice(0).toReversed()) {
+      await cleanup();
+    }
+  });
+
+  function sharedStore(): HfStatsStoreOptions {
+    const keyPrefix = uniquePrefix();
+    cleanups.push(() => deleteKeys(SHARED_REDIS_URL, keyPrefix));
+    return { type: 'redis', url: SHARED_REDIS_URL, keyPrefix, flushIntervalMs: 60_000 };
+  }
+
+  async function start(options: HfStatsModuleOptions): Promise<INestApplication> {
+    const app = await createApp(clusterBudgetModule(options), 'express');
+    apps.push(app);
+    return app;
+  }
+
+  it('maxCalls 1000: 1,000 calls take 11 lease calls (halving slices), the 1,001st is refused by the 12th', async () => {
+    const app = await start({ store: sharedStore(), budget: { maxCalls: 1000, onExceed: 'throw' } });
+    let admitted = 0;
+    for (let i = 0; i < 1000; i += 1) {
+      admitted += (await ask(app, 's')) ? 1 : 0;
+    }
+    expect(admitted).toBe(1000);
+    // Slices of 500, 250, 125, 62, 31, 16, 8, 4, 2, 1, 1: floor(left / 2) with one replica holding a lease.
+    expect(leaseCalls(app)).toBe(11);
+    expect(await ask(app, 's')).toBe(false);
+    expect(leaseCalls(app)).toBe(12);
+  });
+
+  it('a large budget: 1,000 calls, 100 at a time, take one lease call', async () => {
+    const app = await start({ store: sharedStore(), budget: { maxCalls: 1_000_000, onExceed: 'throw' } });
+    for (let batch = 0; batch < 10; batch += 1) {
+      const answers = await Promise.all(Array.from({ length: 100 }, () => ask(app, 's')));
+      expect(answers.every(Boolean)).toBe(true);
+    }
+    expect(leaseCalls(app)).toBe(1);
+  });
+
+  it('a cost priced at the end (tokens): two replicas admit what one process admits, over by the same amount', async () => {
+    const alone = await start(costOptions({ type: 'memory' }));
+    let admittedAlone = 0;
+    for (let i = 0; i < 20; i += 1) {
+      admittedAlone += (await ask(alone, 'c')) ? 1 : 0;
+    }
+    const store = sharedStore();
+    const replicas = [await start(costOptions(store)), await start(costOptions(store))];
+    let admitted = 0;
+    for (let i = 0; i < 20; i += 1) {
+      admitted += (await ask(replicas[i % 2], 'c')) ? 1 : 0;
+    }
+    // $0.90 spent before the 7th call, which is let through: $1.05, $0.05 over, below the bound (its price, $0.15).
+    expect(admittedAlone).toBe(7);
+    expect(admitted).toBe(7);
+    const costs = replicas.map((app) => app.get(HfStatsService).getSessionStats('c')?.estimatedCostUsd ?? 0);
+    expect(costs[0] + costs[1]).toBeCloseTo(1.05, 9);
+  });
+
+  /** An app on a Redis of its own, that the test stops: its first call leases 2 of the session's 4 calls. */
+  async function startWithOwnRedis(
+    onStoreDown: 'allow' | 'refuse',
+  ): Promise<{ http: () => request.Test; redis: OwnRedisServer; app: INestApplication }> {
+    const redis = new OwnRedisServer(await freePort());
+    await redis.start();
+    cleanups.push(() => redis.stop());
+    const app = await start({
+      store: { type: 'redis', url: redis.url, keyPrefix: 'down:', flushIntervalMs: 60_000, commandTimeoutMs: 500 },
+      budget: { maxCalls: 4, onExceed: 'throw', onStoreDown },
+    });
+    return { app, redis, http: () => request(app.getHttpServer()).post('/ask').set('x-session-id', 'd') };
+  }
+
+  it("Redis stopped, onStoreDown 'refuse': the lease in hand is spent, then calls are refused (429 storeDown)", async () => {
+    const { app, redis, http } = await startWithOwnRedis('refuse');
+    await http().expect(201);
+    await stopRedis(app, redis);
+    await http().expect(201);
+    const refused = await http().expect(429);
+    expect(refused.body).toMatchObject({ statusCode: 429, limit: 'storeDown' });
+  });
+
+  it("Redis stopped, onStoreDown 'allow': the lease in hand is spent, then calls go on", async () => {
+    const { app, redis, http } = await startWithOwnRedis('allow');
+    await http().expect(201);
+    await stopRedis(app, redis);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      statuses.push((await http()).status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 201]);
+  });
+
+  it("a dead replica's lease comes back once it expires (30 s, fake clock)", async () => {
+    const store = sharedStore();
+    const budget = { maxCalls: 10, onExceed: 'throw' } as const;
+    const child = spawnFixture(new URL('./fixtures/budget/budget-replica.app.ts', import.meta.url), [
+      JSON.stringify({ store, budget }),
+    ]);
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /\{"port":(\d+)\}/.exec(output);
+        if (match !== null) {
+          resolve(`http://127.0.0.1:${match[1]}`);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`replica exited with ${code}`)));
+    });
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+      }
+    });
+    // The replica leases 5 of the 10 calls (half of what is left), spends one, and dies without giving them back.
+    await request(url).post('/ask').set('x-session-id', 'x').expect(201);
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const app = await start({ store, budget });
+    const admittedNow = await Promise.all(Array.from({ length: 8 }, () => ask(app, 'x')));
+    expect(admittedNow.filter(Boolean)).toHaveLength(5);
+    vi.setSystemTime(Date.now() + 30_001);
+    const admittedLater = await Promise.all(Array.from({ length: 8 }, () => ask(app, 'x')));
+    // The dead lease's 5 came back; the one call it spent was never reported, so it is not counted.
+    expect(admittedLater.filter(Boolean)).toHaveLength(5);
+  });
+});
