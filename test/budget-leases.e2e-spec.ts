@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -156,6 +157,47 @@ describe.runIf(enabled)('cluster-wide budgets: leases, round trips, cost, Redis 
       statuses.push((await http()).status);
     }
     expect(statuses).toEqual([201, 201, 201, 201]);
+  });
+
+  it('a sync method is refused once a lease call found the budget spent', async () => {
+    const app = await start({ store: sharedStore(), budget: { maxCalls: 2, onExceed: 'throw' } });
+    expect([await ask(app, 'y'), await ask(app, 'y'), await ask(app, 'y')]).toEqual([true, true, false]);
+    const stats = app.get(HfStatsService);
+    const client = app.get(BudgetedHfClient);
+    expect(() => stats.runInSession('y', () => client.askSync())).toThrow(HfBudgetExceededError);
+  });
+
+  it('a lease goes back at the session end and at shutdown: the other replica then spends it', async () => {
+    const store = sharedStore();
+    const budget = { maxCalls: 10, onExceed: 'throw' } as const;
+    const [a, b] = [await start({ store, budget }), await start({ store, budget })];
+    // a leases 5 of the 10 calls of each session, and spends 1.
+    expect(await ask(a, 'ended')).toBe(true);
+    expect(await ask(a, 'shut')).toBe(true);
+    expect(leaseCalls(a)).toBe(2);
+    a.get(HfStatsService).endSession('ended');
+    // The give-back is sent in the background; a flush on the same connection is answered after it.
+    await vi.waitFor(() => expect(leaseCalls(a)).toBe(3));
+    await a.get(HfStatsService).flush();
+    const ended = await Promise.all(Array.from({ length: 12 }, () => ask(b, 'ended')));
+    expect(ended.filter(Boolean)).toHaveLength(9);
+    await a.close();
+    apps.splice(apps.indexOf(a), 1);
+    const shut = await Promise.all(Array.from({ length: 12 }, () => ask(b, 'shut')));
+    expect(shut.filter(Boolean)).toHaveLength(9);
+  });
+
+  it('reset({ cluster: true }) deletes every budget and lease: the sessions start from zero', async () => {
+    const store = sharedStore();
+    const app = await start({ store, budget: { maxCalls: 2, onExceed: 'throw' } });
+    expect([await ask(app, 'r'), await ask(app, 'r'), await ask(app, 'r')]).toEqual([true, true, false]);
+    const redis = new Redis(SHARED_REDIS_URL);
+    cleanups.push(async () => void (await redis.quit()));
+    const budgetKeys = async () => (await redis.keys(`${store.type === 'redis' ? store.keyPrefix : ''}budget*`)).length;
+    expect(await budgetKeys()).toBe(2);
+    await app.get(HfStatsService).reset({ cluster: true });
+    expect(await budgetKeys()).toBe(0);
+    expect([await ask(app, 'r'), await ask(app, 'r'), await ask(app, 'r')]).toEqual([true, true, false]);
   });
 
   it("a dead replica's lease comes back once it expires (30 s, fake clock)", async () => {

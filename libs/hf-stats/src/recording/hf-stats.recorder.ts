@@ -15,7 +15,6 @@ import { isValidSessionId } from '../sessions/session-id.js';
 import type { CallHold } from '../sessions/session-lifecycle.js';
 import { SessionOrchestrator } from '../sessions/session-orchestrator.js';
 import { SessionBudget } from '../stats/budget.js';
-import { ClusterBudget } from '../stats/cluster-budget.js';
 import { errorTypeOf, type HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import type { HfStatsListener } from '../stats/hf-stats-listener.js';
@@ -25,7 +24,7 @@ import { HfRouterPricing } from '../stats/pricing/hf-router-pricing.service.js';
 import { HfMemoryStore } from '../stores/hf-memory-store.js';
 import { HfStatsStore } from '../stores/hf-stats-store.js';
 import { ListenerBus } from './listener-bus.js';
-import { clusterCallStart } from './cluster-call-start.js';
+import { ClusterCalls } from './cluster-call-start.js';
 import type { SessionIdRules } from './record-input.js';
 
 /**
@@ -49,7 +48,7 @@ export class HfStatsRecorder
   private readonly pricing: HfPricing | undefined;
   private readonly budget: SessionBudget | undefined;
   /** With a shared store: the session budgets hold for the whole cluster, leased from it. */
-  private readonly clusterBudget: ClusterBudget | undefined;
+  private readonly cluster: ClusterCalls | undefined;
 
   constructor(
     @Inject(HF_STATS_OPTIONS) readonly options: HfStatsSettings,
@@ -69,29 +68,25 @@ export class HfStatsRecorder
             this.logger.warn(message),
           );
     const leases = this.store.budgetLeases;
-    this.clusterBudget =
-      options.budget === undefined || leases === undefined
+    this.cluster =
+      this.budget === undefined || options.budget === undefined || leases === undefined
         ? undefined
-        : new ClusterBudget(
-            options.budget,
-            leases,
-            options.maxSessions,
-            options.budget.onStoreDown ?? 'allow',
-            (error) => this.reportFailure(error),
+        : new ClusterCalls(this, this.budget, options.budget, leases, options.maxSessions, (error) =>
+            this.reportFailure(error),
           );
   }
 
   onApplicationBootstrap(): void {
     this.store.start((session, reason) => this.notifySessionEnd(session, reason));
     this.sessions.start();
-    this.clusterBudget?.start();
+    this.cluster?.leases.start();
   }
 
   /** Ends every session after the calls in flight, then the store's last flush, while the readers are open. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.sessions.shutdown();
     // The leases go back while the connection is open, so that other replicas can spend them.
-    await this.clusterBudget?.close();
+    await this.cluster?.leases.close();
     await this.store.close();
   }
 
@@ -149,39 +144,19 @@ export class HfStatsRecorder
     }
     const now = Date.now();
     const entry = this.sessions.atCallStart(sessionId, now);
-    if (this.clusterBudget !== undefined && entry !== undefined) {
-      return clusterCallStart(
-        this,
-        this.clusterBudget,
-        this.budget as SessionBudget,
-        start,
-        entry,
-        now,
-        false,
-      ) as PendingCall;
+    if (this.cluster !== undefined && entry !== undefined) {
+      return this.cluster.start(start, entry, now, false) as PendingCall;
     }
     const active = this.store.local.sessions.activeCount;
     const reserved = this.budget?.admit(sessionId, entry, start, active, now) ?? 0;
     return new PendingCall(this, start, this.sessions.lifecycle.hold(entry, start.textCount, reserved));
   }
 
-  /**
-   * As {@link startCall}; with a cluster-wide budget (the Redis store) a call that the lease in hand does not cover
-   * waits for one lease call: a promise of the call then, rejected with the refusal.
-   */
+  /** As {@link startCall}; with a cluster-wide budget, a promise of the call when it waits for a lease call. */
   beginCall(start: HfCallStart): PendingCall | Promise<PendingCall> {
-    const { sessionId } = start;
-    if (this.clusterBudget === undefined || sessionId === undefined) {
-      return this.startCall(start);
-    }
-    const now = Date.now();
-    const entry = this.sessions.atCallStart(sessionId, now);
-    if (entry === undefined) {
-      // No session could be kept: refused or warned under maxSessions, as in this process alone.
-      this.budget?.admit(sessionId, entry, start, this.store.local.sessions.activeCount, now);
-      return new PendingCall(this, start, this.sessions.lifecycle.hold(entry, start.textCount, 0));
-    }
-    return clusterCallStart(this, this.clusterBudget, this.budget as SessionBudget, start, entry, now, true);
+    return this.cluster === undefined || start.sessionId === undefined
+      ? this.startCall(start)
+      : this.cluster.begin(start);
   }
 
   /**
@@ -196,9 +171,8 @@ export class HfStatsRecorder
       }
       if (record.sessionId !== undefined) {
         this.sessions.atCallEnd(record.sessionId, record.endedAt, hold);
-        if (this.clusterBudget !== undefined && hold?.entry !== undefined) {
-          // Tokens and compute time are known only now: charged beyond what the call reserved.
-          this.clusterBudget.settle(record.sessionId, (record.costNanoUsd ?? 0) - hold.costNanoUsd);
+        if (this.cluster !== undefined && hold?.entry !== undefined) {
+          this.cluster.settled(record.sessionId, hold, record.costNanoUsd);
         }
       }
       this.store.record(record);
@@ -215,9 +189,8 @@ export class HfStatsRecorder
   /** Releases what a call dropped unrecorded held from its start (its place in flight, its reservation). */
   releaseCall(hold: CallHold): void {
     try {
-      if (this.clusterBudget !== undefined && hold.entry !== undefined) {
-        const { sessionId } = hold.entry;
-        this.clusterBudget.refund(sessionId, { calls: 1, texts: hold.textCount, nanoUsd: hold.costNanoUsd });
+      if (this.cluster !== undefined && hold.entry !== undefined) {
+        this.cluster.dropped(hold.entry, hold);
       }
       this.sessions.lifecycle.release(hold, Date.now());
     } catch (error) {
@@ -227,7 +200,7 @@ export class HfStatsRecorder
 
   /** A session ended on this replica: its lease of a cluster-wide budget goes back in the background. */
   sessionEnded(sessionId: string): void {
-    this.clusterBudget?.giveBack(sessionId).then(undefined, (error: unknown) => this.reportFailure(error));
+    this.cluster?.leases.giveBack(sessionId).then(undefined, (error: unknown) => this.reportFailure(error));
   }
 
   /** Counts an HTTP attempt made through a tracked fetch outside any tracked call. */
@@ -266,7 +239,7 @@ export class HfStatsRecorder
 
   /** Forgets every figure, session and counter. */
   reset(): void {
-    this.clusterBudget?.reset();
+    this.cluster?.leases.reset();
     this.sessions.reset();
     this.rejectedSessionIdCount = 0;
     this.untrackedAttemptCount = 0;

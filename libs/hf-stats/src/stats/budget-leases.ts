@@ -1,3 +1,6 @@
+import type { HfReachedLimit } from './budget.js';
+import { NANO_USD_PER_USD } from './pricing.js';
+
 /** Calls, texts and nano-dollars: what a lease grants, a call takes, a replica reports spent. */
 export interface HfBudgetAmounts {
   calls: number;
@@ -51,6 +54,29 @@ export interface HfBudgetLeaseSource {
   lease(request: HfLeaseRequest, limits: HfLeaseLimits): Promise<HfLeaseReply>;
 }
 
+/** The limit a refused lease call names, in the units of the budget option (for the refusal). */
+export function reachedOf(reply: HfLeaseReply, limits: HfLeaseLimits): HfReachedLimit {
+  const { used } = reply;
+  switch (reply.limit) {
+    case 'maxTexts':
+      return { limit: 'maxTexts', limitValue: limits.maxTexts, usedValue: used.texts };
+    case 'maxCostUsd':
+      return {
+        limit: 'maxCostUsd',
+        limitValue: limits.maxNanoUsd / NANO_USD_PER_USD,
+        usedValue: used.nanoUsd / NANO_USD_PER_USD,
+      };
+    default:
+      return { limit: 'maxCalls', limitValue: limits.maxCalls, usedValue: used.calls };
+  }
+}
+
+function add(to: HfBudgetAmounts, amounts: HfBudgetAmounts, sign: 1 | -1): void {
+  to.calls += sign * amounts.calls;
+  to.texts += sign * amounts.texts;
+  to.nanoUsd += sign * amounts.nanoUsd;
+}
+
 export const NO_AMOUNTS: Readonly<HfBudgetAmounts> = Object.freeze({ calls: 0, texts: 0, nanoUsd: 0 });
 
 /** One session's budget on this replica: the lease in hand and what was spent since the last lease call. */
@@ -66,6 +92,10 @@ export class SessionLease {
   lastUsedAt = 0;
   /** Calls waiting for a lease call. */
   waiting = 0;
+  /** Shares of calls admitted without a lease while the lease call runs: taken from the lease it brings. */
+  readonly unleased: HfBudgetAmounts = { calls: 0, texts: 0, nanoUsd: 0 };
+  /** The limit the last lease call found reached (cleared by a grant): a call that can't wait is refused by it. */
+  refusedWith: HfReachedLimit | undefined = undefined;
 
   /** Whether the lease in hand covers `want` now: each limit with something left, enough for the call's share. */
   covers(want: HfBudgetAmounts, now: number): boolean {
@@ -81,17 +111,23 @@ export class SessionLease {
     );
   }
 
-  /** Counts a call's share as spent, and takes it from the lease in hand when `fromLease`. */
+  /**
+   * Counts a call's share as spent, and takes it from the lease in hand (`fromLease`), or, admitted without one
+   * while a lease call runs, from the lease that call brings.
+   */
   charge(want: HfBudgetAmounts, fromLease: boolean, now: number): void {
-    this.spent.calls += want.calls;
-    this.spent.texts += want.texts;
-    this.spent.nanoUsd += want.nanoUsd;
+    add(this.spent, want, 1);
     if (fromLease) {
-      this.left.calls -= want.calls;
-      this.left.texts -= want.texts;
-      this.left.nanoUsd -= want.nanoUsd;
+      add(this.left, want, -1);
+    } else if (this.pending !== undefined) {
+      add(this.unleased, want, 1);
     }
     this.lastUsedAt = now;
+  }
+
+  /** Takes back the share of a call that did not happen: reported at the next lease call. */
+  refund(want: HfBudgetAmounts): void {
+    add(this.spent, want, -1);
   }
 
   /** A call's price beyond (or below) what it reserved: spent, and taken from the lease in hand. */
@@ -105,21 +141,25 @@ export class SessionLease {
   /** Drops the lease in hand (the lease call that reports takes it back in the store) and returns the report. */
   takeReport(): HfBudgetAmounts {
     const report = { ...this.spent };
-    this.spent.calls = 0;
-    this.spent.texts = 0;
-    this.spent.nanoUsd = 0;
-    this.left.calls = 0;
-    this.left.texts = 0;
-    this.left.nanoUsd = 0;
+    for (const amounts of [this.spent, this.left, this.unleased]) {
+      Object.assign(amounts, NO_AMOUNTS);
+    }
     this.validUntil = 0;
     return report;
   }
 
+  /** Takes the new lease: what it grants, less what calls admitted without a lease meanwhile took. */
+  take(grant: HfBudgetAmounts, validUntil: number, now: number): void {
+    this.left.calls = grant.calls - this.unleased.calls;
+    this.left.texts = grant.texts - this.unleased.texts;
+    this.left.nanoUsd = grant.nanoUsd - this.unleased.nanoUsd;
+    this.validUntil = validUntil;
+    this.lastUsedAt = now;
+  }
+
   /** A report that may not have reached the store: counted again in the next one (a budget errs on refusing). */
   restore(report: HfBudgetAmounts): void {
-    this.spent.calls += report.calls;
-    this.spent.texts += report.texts;
-    this.spent.nanoUsd += report.nanoUsd;
+    add(this.spent, report, 1);
   }
 
   /** Whether nothing is held nor owed: the entry can be forgotten. */

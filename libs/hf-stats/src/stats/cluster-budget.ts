@@ -6,6 +6,7 @@ import {
   type HfBudgetLeaseSource,
   type HfLeaseLimits,
   type HfLeaseReply,
+  reachedOf,
 } from './budget-leases.js';
 import { NANO_USD_PER_USD } from './pricing.js';
 
@@ -97,7 +98,7 @@ export class ClusterBudget {
           return { limit: 'maxSessions', limitValue: this.maxSessions, usedValue: this.maxSessions };
         }
         if (reply.status === 'refused') {
-          return this.reached(reply);
+          return reachedOf(reply, this.limits);
         }
       }
     } finally {
@@ -114,11 +115,7 @@ export class ClusterBudget {
   /** Takes back the share of a call dropped unrecorded (its work did not happen): reported at the next lease call. */
   refund(sessionId: string, want: HfBudgetAmounts): void {
     const lease = this.leases.get(sessionId);
-    if (lease !== undefined) {
-      lease.spent.calls -= want.calls;
-      lease.spent.texts -= want.texts;
-      lease.spent.nanoUsd -= want.nanoUsd;
-    }
+    lease?.refund(want);
   }
 
   /** A finished call's price beyond what it reserved at its start (negative: below). */
@@ -138,12 +135,28 @@ export class ClusterBudget {
     }
   }
 
-  /** Starts a lease call in the background (for a call that could not wait for it), unless one runs. */
-  prefetch(sessionId: string): void {
+  /**
+   * Decides at once a call that can't wait for a lease call (a sync method, an Observable) and that the lease in
+   * hand does not cover, and fetches a lease for the next calls: refused when the last lease call found the budget
+   * spent; admitted (its share reported at the next lease call) while the store is reachable; else `onStoreDown`.
+   */
+  decideNow(sessionId: string, want: HfBudgetAmounts): HfClusterDecision {
     const lease = this.entry(sessionId);
-    if (lease !== undefined && lease.pending === undefined && this.source.reachable) {
+    if (lease === undefined) {
+      return { limit: 'maxSessions', limitValue: this.maxSessions, usedValue: this.leases.size };
+    }
+    const reachable = this.source.reachable;
+    if (lease.pending === undefined && reachable) {
       lease.pending = this.call(sessionId, lease, NO_AMOUNTS, 'lease');
     }
+    if (lease.refusedWith !== undefined) {
+      return lease.refusedWith;
+    }
+    if (reachable) {
+      lease.charge(want, false, Date.now());
+      return undefined;
+    }
+    return this.withoutLease(sessionId, want);
   }
 
   /** Gives back the session's lease and reports what it spent (its end on this replica). Never rejects. */
@@ -203,10 +216,9 @@ export class ClusterBudget {
     try {
       const waiting = lease.waiting;
       const reply = await this.source.lease({ sessionId, spent: report, want, mode, now, waiting }, this.limits);
+      lease.refusedWith = reply.status === 'refused' ? reachedOf(reply, this.limits) : undefined;
       if (reply.status === 'granted') {
-        Object.assign(lease.left, reply.grant);
-        lease.validUntil = now + this.validityMs;
-        lease.lastUsedAt = now;
+        lease.take(reply.grant, now + this.validityMs, now);
       }
       return reply;
     } catch {
@@ -214,22 +226,6 @@ export class ClusterBudget {
       return undefined;
     } finally {
       lease.pending = undefined;
-    }
-  }
-
-  private reached(reply: HfLeaseReply): HfReachedLimit {
-    const { used } = reply;
-    switch (reply.limit) {
-      case 'maxTexts':
-        return { limit: 'maxTexts', limitValue: this.limits.maxTexts, usedValue: used.texts };
-      case 'maxCostUsd':
-        return {
-          limit: 'maxCostUsd',
-          limitValue: this.limits.maxNanoUsd / NANO_USD_PER_USD,
-          usedValue: used.nanoUsd / NANO_USD_PER_USD,
-        };
-      default:
-        return { limit: 'maxCalls', limitValue: this.limits.maxCalls, usedValue: used.calls };
     }
   }
 
