@@ -156,16 +156,6 @@ export function runClientCall(site: ClientCallSite, readShape: () => ClientCallS
   }
   const { recorder, start } = begun;
   const startCall = () => recorder.startCall(start);
-  const run = (call: PendingCall): unknown => {
-    let result: unknown;
-    try {
-      result = callContext.storage.run(call, invoke);
-    } catch (error) {
-      call.fail(error);
-      throw error;
-    }
-    return (site.observe ?? observeCallResult)(call, result, startCall);
-  };
   let call: PendingCall | Promise<PendingCall>;
   try {
     // Throws only HfBudgetExceededError, which is meant to stop the call. A call answered by a plain promise may
@@ -174,5 +164,25 @@ export function runClientCall(site: ClientCallSite, readShape: () => ClientCallS
   } catch (error) {
     return site.refusal === 'promise' ? Promise.reject(error) : refusedStream(error);
   }
-  return call instanceof PendingCall ? run(call) : call.then(run);
+  if (call instanceof PendingCall) {
+    return runInCall(site, call, invoke, startCall);
+  }
+  return call.then((admitted) => runInCall(site, admitted, invoke, startCall));
+}
+
+/** Runs `invoke` as the tracked call `call` (its context) and ends the call with its result. */
+function runInCall(
+  site: ClientCallSite,
+  call: PendingCall,
+  invoke: () => unknown,
+  startCall: () => PendingCall,
+): unknown {
+  let result: unknown;
+  try {
+    result = callContext.storage.run(call, invoke);
+  } catch (error) {
+    call.fail(error);
+    throw error;
+  }
+  return (site.observe ?? observeCallResult)(call, result, startCall);
 }

@@ -14,6 +14,26 @@ function rethrow(error: unknown): never {
   throw error;
 }
 
+/** Runs the method as the tracked call `call` (its context), and ends the call with the method's result. */
+function runTracked(
+  method: AnyMethod,
+  self: unknown,
+  args: unknown[],
+  call: PendingCall,
+  startCall: () => PendingCall,
+): unknown {
+  let result: unknown;
+  try {
+    result = callContext.enabled
+      ? callContext.storage.run(call, () => method.apply(self, args))
+      : method.apply(self, args);
+  } catch (error) {
+    call.fail(error);
+    throw error;
+  }
+  return observeCallResult(call, result, startCall);
+}
+
 /**
  * Tracks every call of the decorated method as a Hugging Face call: counted, timed, and put in the
  * current session. Transparent: same return value, same error, a sync method stays sync. Without a
@@ -47,18 +67,6 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
         return method.apply(this, args);
       }
       const startCall = () => recorder.startCall(start);
-      const run = (call: PendingCall): unknown => {
-        let result: unknown;
-        try {
-          result = callContext.enabled
-            ? callContext.storage.run(call, () => method.apply(this, args))
-            : method.apply(this, args);
-        } catch (error) {
-          call.fail(error);
-          throw error;
-        }
-        return observeCallResult(call, result, startCall);
-      };
       let call: PendingCall | Promise<PendingCall>;
       try {
         // Throws only HfBudgetExceededError, which is meant to stop the call. A method that returns a promise may
@@ -67,7 +75,10 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
       } catch (error) {
         return isAsync ? Promise.reject(error) : isObservable ? refusedObservable(error) : rethrow(error);
       }
-      return call instanceof PendingCall ? run(call) : call.then(run);
+      if (call instanceof PendingCall) {
+        return runTracked(method, this, args, call, startCall);
+      }
+      return call.then((begun) => runTracked(method, this, args, begun, startCall));
     };
     Object.defineProperty(tracked, 'name', { value: method.name });
     copyMethodMetadata(method, tracked);
