@@ -98,7 +98,10 @@ describe.runIf(enabled)('a session budget that holds for the whole cluster (four
         return { type: 'redis', url: SHARED_REDIS_URL, keyPrefix, flushIntervalMs: 60_000 };
       },
     ],
-    ['a Redis Cluster of three masters', () => ({ type: 'redis', cluster: cluster.urls, flushIntervalMs: 60_000 })],
+    [
+      'a Redis Cluster of three masters',
+      () => ({ type: 'redis', cluster: cluster.urls, keyPrefix: uniquePrefix(), flushIntervalMs: 60_000 }),
+    ],
   ];
 
   it.each(stores)(

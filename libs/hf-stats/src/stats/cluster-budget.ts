@@ -182,6 +182,19 @@ export class ClusterBudget {
     await Promise.all([...this.leases.keys()].map((sessionId) => this.giveBack(sessionId)));
   }
 
+  /** Resolves once no lease call of this replica runs (those in the background included). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [...this.leases.values()].flatMap((lease) =>
+        lease.pending === undefined ? [] : [lease.pending],
+      );
+      if (pending.length === 0) {
+        return;
+      }
+      await Promise.all(pending);
+    }
+  }
+
   /** Gives back every lease in the background, then forgets them (`reset()`); the sweep goes on. */
   reset(): void {
     const leases = [...this.leases];
