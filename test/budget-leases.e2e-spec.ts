@@ -10,7 +10,7 @@ import {
   type HfStatsStoreOptions,
 } from 'nestjs-hf-stats';
 import { BudgetedHfClient, clusterBudgetModule } from './fixtures/budget/cluster-budget.module.js';
-import { createApp } from './fixtures/create-app.js';
+import { ADAPTERS, createApp, type AdapterName } from './fixtures/create-app.js';
 import { spawnFixture } from './fixtures/redis/spawn-fixture.js';
 import {
   deleteKeys,
@@ -78,8 +78,8 @@ describe.runIf(enabled)('cluster-wide budgets: leases, round trips, cost, Redis 
     return { type: 'redis', url: SHARED_REDIS_URL, keyPrefix, flushIntervalMs: 60_000 };
   }
 
-  async function start(options: HfStatsModuleOptions): Promise<INestApplication> {
-    const app = await createApp(clusterBudgetModule(options), 'express');
+  async function start(options: HfStatsModuleOptions, adapter: AdapterName = 'express'): Promise<INestApplication> {
+    const app = await createApp(clusterBudgetModule(options), adapter);
     apps.push(app);
     return app;
   }
@@ -128,25 +128,32 @@ describe.runIf(enabled)('cluster-wide budgets: leases, round trips, cost, Redis 
   /** An app on a Redis of its own, that the test stops: its first call leases 2 of the session's 4 calls. */
   async function startWithOwnRedis(
     onStoreDown: 'allow' | 'refuse',
+    adapter: AdapterName = 'express',
   ): Promise<{ http: () => request.Test; redis: OwnRedisServer; app: INestApplication }> {
     const redis = new OwnRedisServer(await freePort());
     await redis.start();
     cleanups.push(() => redis.stop());
-    const app = await start({
-      store: { type: 'redis', url: redis.url, keyPrefix: 'down:', flushIntervalMs: 60_000, commandTimeoutMs: 500 },
-      budget: { maxCalls: 4, onExceed: 'throw', onStoreDown },
-    });
+    const app = await start(
+      {
+        store: { type: 'redis', url: redis.url, keyPrefix: 'down:', flushIntervalMs: 60_000, commandTimeoutMs: 500 },
+        budget: { maxCalls: 4, onExceed: 'throw', onStoreDown },
+      },
+      adapter,
+    );
     return { app, redis, http: () => request(app.getHttpServer()).post('/ask').set('x-session-id', 'd') };
   }
 
-  it("Redis stopped, onStoreDown 'refuse': the lease in hand is spent, then calls are refused (429 storeDown)", async () => {
-    const { app, redis, http } = await startWithOwnRedis('refuse');
-    await http().expect(201);
-    await stopRedis(app, redis);
-    await http().expect(201);
-    const refused = await http().expect(429);
-    expect(refused.body).toMatchObject({ statusCode: 429, limit: 'storeDown' });
-  });
+  it.each(ADAPTERS)(
+    "Redis stopped, onStoreDown 'refuse' (%s): the lease in hand is spent, then calls are refused (429 storeDown)",
+    async (adapter) => {
+      const { app, redis, http } = await startWithOwnRedis('refuse', adapter);
+      await http().expect(201);
+      await stopRedis(app, redis);
+      await http().expect(201);
+      const refused = await http().expect(429);
+      expect(refused.body).toMatchObject({ statusCode: 429, limit: 'storeDown' });
+    },
+  );
 
   it("Redis stopped, onStoreDown 'allow': the lease in hand is spent, then calls go on", async () => {
     const { app, redis, http } = await startWithOwnRedis('allow');

@@ -37,7 +37,9 @@ function runTracked(
 /**
  * Tracks every call of the decorated method as a Hugging Face call: counted, timed, and put in the
  * current session. Transparent: same return value, same error, a sync method stays sync. Without a
- * running `HfStatsModule` the method runs untouched.
+ * running `HfStatsModule` the method runs untouched. With a budget on the Redis store (cluster-wide), a
+ * method that returns a promise may wait for one lease call before it runs; a sync one is decided at once
+ * (see the README, "Budgets for the whole cluster").
  */
 export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
   options: TrackHFCallOptions<TArgs> = {},
