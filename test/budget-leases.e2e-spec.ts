@@ -106,6 +106,14 @@ describe.runIf(enabled)('cluster-wide budgets: leases, round trips, cost, Redis 
     expect(leaseCalls(app)).toBe(1);
   });
 
+  it('maxTexts 10 over two replicas, 25 concurrent one-text calls each: exactly 10 go through', async () => {
+    const store = sharedStore();
+    const budget = { maxTexts: 10, onExceed: 'throw' } as const;
+    const [a, b] = [await start({ store, budget }), await start({ store, budget })];
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => ask(i % 2 === 0 ? a : b, 't')));
+    expect(answers.filter(Boolean)).toHaveLength(10);
+  });
+
   it('a cost priced at the end (tokens): two replicas admit what one process admits, over by the same amount', async () => {
     const alone = await start(costOptions({ type: 'memory' }));
     let admittedAlone = 0;
