@@ -12,10 +12,7 @@ import { NANO_USD_PER_USD } from './pricing.js';
 
 /** A lease not used for this long is given back (checked every as long). */
 export const LEASE_IDLE_MS = 5_000;
-/**
- * Lease calls one waiting call may take part in (each serves at least the call that made it, so a call waits for
- * at most as many as there were calls before it): a safety net, never reached in practice.
- */
+/** Lease calls one waiting call may take part in: a safety net (each serves at least the call that made it). */
 const MAX_ATTEMPTS = 10_000;
 
 /** How a call's budget was decided: undefined: admitted (from a lease, or by `onStoreDown: 'allow'`). */
@@ -114,8 +111,7 @@ export class ClusterBudget {
 
   /** Takes back the share of a call dropped unrecorded (its work did not happen): reported at the next lease call. */
   refund(sessionId: string, want: HfBudgetAmounts): void {
-    const lease = this.leases.get(sessionId);
-    lease?.refund(want);
+    this.leases.get(sessionId)?.refund(want);
   }
 
   /** A finished call's price beyond what it reserved at its start (negative: below). */
@@ -242,11 +238,8 @@ export class ClusterBudget {
     }
   }
 
-  /**
-   * Decides a call with no lease call: `onStoreDown` (the store is down, or the call can't wait for it: a sync
-   * method). Admitted: its share is reported at the next lease call.
-   */
-  withoutLease(sessionId: string, want: HfBudgetAmounts): HfClusterDecision {
+  /** `onStoreDown` decides a call while the store can't be reached; admitted, its share is reported later. */
+  private withoutLease(sessionId: string, want: HfBudgetAmounts): HfClusterDecision {
     if (this.onStoreDown === 'refuse') {
       return { limit: 'storeDown', limitValue: 0, usedValue: 0 };
     }
@@ -257,12 +250,13 @@ export class ClusterBudget {
   /** Gives back the leases not used for {@link LEASE_IDLE_MS} or past their validity, and reports what waits. */
   private sweep(now: number): void {
     for (const [sessionId, lease] of this.leases) {
-      if (lease.pending !== undefined || !this.source.reachable) {
-        continue;
-      }
       if (lease.idle) {
         this.leases.delete(sessionId);
-      } else if (lease.validUntil === 0 || lease.validUntil <= now || lease.lastUsedAt <= now - LEASE_IDLE_MS) {
+      } else if (
+        lease.pending === undefined &&
+        this.source.reachable &&
+        (lease.validUntil <= now || lease.lastUsedAt <= now - LEASE_IDLE_MS)
+      ) {
         lease.pending = this.call(sessionId, lease, NO_AMOUNTS, 'return');
         lease.pending.then(undefined, (error: unknown) => this.reportFailure(error));
       }
