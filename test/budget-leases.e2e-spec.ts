@@ -202,6 +202,20 @@ describe.runIf(enabled)('cluster-wide budgets: leases, round trips, cost, Redis 
     expect(shut.filter(Boolean)).toHaveLength(9);
   });
 
+  it('a lease not used for 5 s goes back (fake clock and sweep timer): the other replica then spends it', async () => {
+    const store = sharedStore();
+    const budget = { maxCalls: 10, onExceed: 'throw' } as const;
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    const [a, b] = [await start({ store, budget }), await start({ store, budget })];
+    expect(await ask(a, 'idle')).toBe(true);
+    expect(leaseCalls(a)).toBe(1);
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(leaseCalls(a)).toBe(2));
+    await a.get(HfStatsService).flush();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => ask(b, 'idle')));
+    expect(answers.filter(Boolean)).toHaveLength(9);
+  });
+
   it('reset({ cluster: true }) deletes every budget and lease: the sessions start from zero', async () => {
     const store = sharedStore();
     const app = await start({ store, budget: { maxCalls: 2, onExceed: 'throw' } });
