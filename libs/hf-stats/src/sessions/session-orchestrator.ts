@@ -125,9 +125,6 @@ export class SessionOrchestrator {
     }
     const { store } = this;
     const entry = this.sessions.end(sessionId, now);
-    if (entry !== undefined) {
-      this.target.sessionEnded?.(sessionId);
-    }
     if (entry === undefined) {
       // Served by other replicas only: a shared store still ends it for the cluster (if it is open there).
       if (reason !== 'ended' || !store.sharedSessions || !this.target.isAllowedSessionId(sessionId)) {
@@ -137,6 +134,7 @@ export class SessionOrchestrator {
       store.endSession(sessionId, reason, now);
       return wasActive;
     }
+    this.target.sessionEnded?.(sessionId);
     if (store.sharedSessions) {
       // The shared store decides the end once per cluster and tells one replica's readers.
       store.endSession(sessionId, reason, now);
