@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -40,6 +41,20 @@ async function ask(app: INestApplication, sessionId: string): Promise<boolean> {
 
 function leaseCalls(app: INestApplication): number {
   return app.get<HfStatsStore>(HfStatsStore, { strict: false }).budgetLeases?.leaseCallCount ?? -1;
+}
+
+/** One subscription to the Observable method in session `o`: true when it emitted, false when refused. */
+async function subscribe(app: INestApplication): Promise<boolean> {
+  const client = app.get(BudgetedHfClient);
+  try {
+    await app.get(HfStatsService).runInSession('o', () => firstValueFrom(client.askObservable()));
+    return true;
+  } catch (error) {
+    if (error instanceof HfBudgetExceededError) {
+      return false;
+    }
+    throw error;
+  }
 }
 
 /** Stops the app's own Redis and waits until the store has seen it go. */
@@ -111,6 +126,14 @@ describe.runIf(enabled)('cluster-wide budgets: leases, round trips, cost, Redis 
     const budget = { maxTexts: 10, onExceed: 'throw' } as const;
     const [a, b] = [await start({ store, budget }), await start({ store, budget })];
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => ask(i % 2 === 0 ? a : b, 't')));
+    expect(answers.filter(Boolean)).toHaveLength(10);
+  });
+
+  it('maxCalls 10 over two replicas, 25 concurrent subscriptions each to a method typed Observable: exactly 10', async () => {
+    const store = sharedStore();
+    const budget = { maxCalls: 10, onExceed: 'throw' } as const;
+    const [a, b] = [await start({ store, budget }), await start({ store, budget })];
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => subscribe(i % 2 === 0 ? a : b)));
     expect(answers.filter(Boolean)).toHaveLength(10);
   });
 

@@ -5,7 +5,7 @@ import { copyMethodMetadata } from '../utils/copy-method-metadata.js';
 import { markDecorated, recorderFor } from './call-site-registry.js';
 import { readCallStart } from './call-start.js';
 import { observeCallResult } from './observe-call-result.js';
-import { refusedObservable } from './time-subscriptions.js';
+import { refusedObservable, type SubscriptionStart } from './time-subscriptions.js';
 import type { TrackHFCallOptions } from './track-hf-call.options.js';
 
 type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
@@ -20,7 +20,7 @@ function runTracked(
   self: unknown,
   args: unknown[],
   call: PendingCall,
-  startCall: () => PendingCall,
+  startCall: SubscriptionStart,
 ): unknown {
   let result: unknown;
   try {
@@ -68,12 +68,13 @@ export function TrackHFCall<TArgs extends unknown[] = unknown[]>(
       if (start === undefined) {
         return method.apply(this, args);
       }
-      const startCall = () => recorder.startCall(start);
+      // Starts the call of each subscription of a returned Observable, which may wait for a lease call.
+      const startCall = () => recorder.beginCall(start);
       let call: PendingCall | Promise<PendingCall>;
       try {
         // Throws only HfBudgetExceededError, which is meant to stop the call. A method that returns a promise may
         // wait for a cluster-wide budget's lease call (beginCall); a sync one is decided at once.
-        call = isAsync ? recorder.beginCall(start) : startCall();
+        call = isAsync ? startCall() : recorder.startCall(start);
       } catch (error) {
         return isAsync ? Promise.reject(error) : isObservable ? refusedObservable(error) : rethrow(error);
       }

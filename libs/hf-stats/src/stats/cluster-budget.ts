@@ -132,9 +132,10 @@ export class ClusterBudget {
   }
 
   /**
-   * Decides at once a call that can't wait for a lease call (a sync method, an Observable) and that the lease in
-   * hand does not cover, and fetches a lease for the next calls: refused when the last lease call found the budget
-   * spent; admitted (its share reported at the next lease call) while the store is reachable; else `onStoreDown`.
+   * Decides at once a call that can't wait for a lease call (a sync method, openai's APIPromise) and that the
+   * lease in hand does not cover, and fetches a lease for the next calls: refused when the last lease call found
+   * the budget spent; admitted (its share reported at the next lease call) while the store is reachable; else
+   * `onStoreDown`.
    */
   decideNow(sessionId: string, want: HfBudgetAmounts): HfClusterDecision {
     const lease = this.entry(sessionId);
