@@ -3,9 +3,10 @@ import { budgetExceeded } from './hf-stats.messages.js';
 
 /**
  * Which limit refused the call: one of the `budget` option's, or `maxSessions` when the call's session could
- * not be created (every retained session active), so that there were no figures to check it against.
+ * not be created (every retained session active), so that there were no figures to check it against, or
+ * `storeDown` when a cluster-wide budget could not be read from Redis (`budget.onStoreDown: 'refuse'`).
  */
-export type HfBudgetLimit = 'maxCostUsd' | 'maxCalls' | 'maxTexts' | 'maxSessions';
+export type HfBudgetLimit = 'maxCostUsd' | 'maxCalls' | 'maxTexts' | 'maxSessions' | 'storeDown';
 
 /** The JSON body of the `429` that a refused call answers when the app lets the error through. */
 export interface HfBudgetExceededBody {

@@ -89,6 +89,9 @@ export const SESSION_OVERFLOW_WARNING =
 
 /** The message of `HfBudgetExceededError` (and its 429 body): no session id, which the client sent. */
 export function budgetExceeded(limit: string, limitValue: number, usedValue: number): string {
+  if (limit === 'storeDown') {
+    return "Hugging Face budget can't be checked: the store that shares it (Redis) can't be reached, so its calls are refused (budget.onStoreDown 'refuse').";
+  }
   return limit === 'maxSessions'
     ? `Hugging Face budget can't be checked: the session could not be kept (maxSessions ${limitValue} reached, ` +
         `all active), so its calls are refused.`
@@ -97,6 +100,9 @@ export function budgetExceeded(limit: string, limitValue: number, usedValue: num
 
 /** `onExceed: 'warn'`: once per session. Without the session id, which a client may have sent. */
 export function budgetReached(limit: string, limitValue: number): string {
+  if (limit === 'storeDown') {
+    return "nestjs-hf-stats: a session's Hugging Face budget can't be checked (Redis unreachable, budget.onStoreDown 'refuse'); its calls go on (onExceed 'warn').";
+  }
   return `nestjs-hf-stats: a session reached its Hugging Face budget (${limit} ${limitValue}); its calls go on (onExceed 'warn').`;
 }
 

@@ -5,7 +5,7 @@ import { invalidClientArgument } from '../hf-stats.messages.js';
 import { recorderOf } from '../recording/recorder-of.js';
 import { callContext } from '../stats/call-context.js';
 import { boundedNameOf } from '../stats/call-names.js';
-import type { HfCallRecorder, HfCallStart, PendingCall } from '../stats/pending-call.js';
+import { PendingCall, type HfCallRecorder, type HfCallStart } from '../stats/pending-call.js';
 import type { HfTokenUsage } from '../stats/usage.js';
 import { isPromiseLike } from '../utils/is-promise-like.js';
 
@@ -27,6 +27,11 @@ export interface ClientCallSite {
   usageOf: (value: unknown) => HfTokenUsage | undefined;
   /** How a refused call reaches the caller: a rejected promise, or a stream that throws on its first step. */
   refusal: 'promise' | 'iterable';
+  /**
+   * The method answers a plain promise: with a cluster-wide budget and no lease in hand, the call may wait for one
+   * lease call. Left out where the answer has methods of its own (openai's APIPromise): decided at once there.
+   */
+  canWait?: boolean;
   /** Ends `call` with the method's result; default: as the decorator does. */
   observe?: (call: PendingCall, result: unknown, startCall: () => PendingCall) => unknown;
   /** Feeds a joined call's result to the outer call; default: the tokens of a promise's value. */
@@ -151,13 +156,27 @@ export function runClientCall(site: ClientCallSite, readShape: () => ClientCallS
   }
   const { recorder, start } = begun;
   const startCall = () => recorder.startCall(start);
-  let call: PendingCall;
+  let call: PendingCall | Promise<PendingCall>;
   try {
-    // Throws only HfBudgetExceededError, which is meant to stop the call.
-    call = startCall();
+    // Throws only HfBudgetExceededError, which is meant to stop the call. A call answered by a plain promise may
+    // wait for a cluster-wide budget's lease call (beginCall).
+    call = site.canWait === true ? recorder.beginCall(start) : startCall();
   } catch (error) {
     return site.refusal === 'promise' ? Promise.reject(error) : refusedStream(error);
   }
+  if (call instanceof PendingCall) {
+    return runInCall(site, call, invoke, startCall);
+  }
+  return call.then((admitted) => runInCall(site, admitted, invoke, startCall));
+}
+
+/** Runs `invoke` as the tracked call `call` (its context) and ends the call with its result. */
+function runInCall(
+  site: ClientCallSite,
+  call: PendingCall,
+  invoke: () => unknown,
+  startCall: () => PendingCall,
+): unknown {
   let result: unknown;
   try {
     result = callContext.storage.run(call, invoke);

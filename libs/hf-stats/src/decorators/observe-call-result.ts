@@ -1,7 +1,7 @@
 import { callContext } from '../stats/call-context.js';
 import type { PendingCall } from '../stats/pending-call.js';
 import { isPromiseLike } from '../utils/is-promise-like.js';
-import { isTimedObservable, timeSubscriptions } from './time-subscriptions.js';
+import { isTimedObservable, timeSubscriptions, type SubscriptionStart } from './time-subscriptions.js';
 
 /**
  * An async iterable that is timed until its iteration ends. Node and web streams are left alone:
@@ -82,7 +82,7 @@ export function timeIteration(
   return timed;
 }
 
-function observeValue(call: PendingCall, value: unknown, startCall: () => PendingCall): unknown {
+function observeValue(call: PendingCall, value: unknown, startCall: SubscriptionStart): unknown {
   if (isTimedObservable(value)) {
     // Nothing ran yet: the work happens on subscription, timed there.
     call.discard();
@@ -101,7 +101,7 @@ function observeValue(call: PendingCall, value: unknown, startCall: () => Pendin
  * stream's iteration ends; an Observable is timed per subscription, each started by `startCall`.
  * The caller gets the same value or the same error.
  */
-export function observeCallResult(call: PendingCall, result: unknown, startCall: () => PendingCall): unknown {
+export function observeCallResult(call: PendingCall, result: unknown, startCall: SubscriptionStart): unknown {
   if (isPromiseLike(result)) {
     return result.then(
       (value) => observeValue(call, value, startCall),

@@ -24,6 +24,7 @@ import { HfRouterPricing } from '../stats/pricing/hf-router-pricing.service.js';
 import { HfMemoryStore } from '../stores/hf-memory-store.js';
 import { HfStatsStore } from '../stores/hf-stats-store.js';
 import { ListenerBus } from './listener-bus.js';
+import { ClusterCalls } from './cluster-call-start.js';
 import type { SessionIdRules } from './record-input.js';
 
 /**
@@ -46,6 +47,8 @@ export class HfStatsRecorder
   private readonly bus = new ListenerBus((error) => this.reportFailure(error));
   private readonly pricing: HfPricing | undefined;
   private readonly budget: SessionBudget | undefined;
+  /** With a shared store: the session budgets hold for the whole cluster, leased from it. */
+  private readonly cluster: ClusterCalls | undefined;
 
   constructor(
     @Inject(HF_STATS_OPTIONS) readonly options: HfStatsSettings,
@@ -64,16 +67,26 @@ export class HfStatsRecorder
         : new SessionBudget(options.budget, this.pricing, this.store.local.global, options.maxSessions, (message) =>
             this.logger.warn(message),
           );
+    const leases = this.store.budgetLeases;
+    this.cluster =
+      this.budget === undefined || options.budget === undefined || leases === undefined
+        ? undefined
+        : new ClusterCalls(this, this.budget, options.budget, leases, options.maxSessions, (error) =>
+            this.reportFailure(error),
+          );
   }
 
   onApplicationBootstrap(): void {
     this.store.start((session, reason) => this.notifySessionEnd(session, reason));
     this.sessions.start();
+    this.cluster?.leases.start();
   }
 
   /** Ends every session after the calls in flight, then the store's last flush, while the readers are open. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.sessions.shutdown();
+    // The leases go back while the connection is open, so that other replicas can spend them.
+    await this.cluster?.leases.close();
     await this.store.close();
   }
 
@@ -131,9 +144,19 @@ export class HfStatsRecorder
     }
     const now = Date.now();
     const entry = this.sessions.atCallStart(sessionId, now);
+    if (this.cluster !== undefined && entry !== undefined) {
+      return this.cluster.start(start, entry, now, false) as PendingCall;
+    }
     const active = this.store.local.sessions.activeCount;
     const reserved = this.budget?.admit(sessionId, entry, start, active, now) ?? 0;
     return new PendingCall(this, start, this.sessions.lifecycle.hold(entry, start.textCount, reserved));
+  }
+
+  /** As {@link startCall}; with a cluster-wide budget, a promise of the call when it waits for a lease call. */
+  beginCall(start: HfCallStart): PendingCall | Promise<PendingCall> {
+    return this.cluster === undefined || start.sessionId === undefined
+      ? this.startCall(start)
+      : this.cluster.begin(start);
   }
 
   /**
@@ -148,6 +171,9 @@ export class HfStatsRecorder
       }
       if (record.sessionId !== undefined) {
         this.sessions.atCallEnd(record.sessionId, record.endedAt, hold);
+        if (this.cluster !== undefined && hold?.entry !== undefined) {
+          this.cluster.settled(record.sessionId, hold, record.costNanoUsd);
+        }
       }
       this.store.record(record);
     } catch (error) {
@@ -163,10 +189,18 @@ export class HfStatsRecorder
   /** Releases what a call dropped unrecorded held from its start (its place in flight, its reservation). */
   releaseCall(hold: CallHold): void {
     try {
+      if (this.cluster !== undefined && hold.entry !== undefined) {
+        this.cluster.dropped(hold.entry, hold);
+      }
       this.sessions.lifecycle.release(hold, Date.now());
     } catch (error) {
       this.reportFailure(error);
     }
+  }
+
+  /** A session ended on this replica: its lease of a cluster-wide budget goes back in the background. */
+  sessionEnded(sessionId: string): void {
+    this.cluster?.leases.giveBack(sessionId).then(undefined, (error: unknown) => this.reportFailure(error));
   }
 
   /** Counts an HTTP attempt made through a tracked fetch outside any tracked call. */
@@ -205,6 +239,7 @@ export class HfStatsRecorder
 
   /** Forgets every figure, session and counter. */
   reset(): void {
+    this.cluster?.leases.reset();
     this.sessions.reset();
     this.rejectedSessionIdCount = 0;
     this.untrackedAttemptCount = 0;

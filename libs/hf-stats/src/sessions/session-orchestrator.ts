@@ -24,6 +24,8 @@ export interface SessionEndTarget {
   readonly hearsSessionEnds: boolean;
   reportFailure(error: unknown): void;
   isAllowedSessionId(value: unknown): value is string;
+  /** A session ended on this process (what it held of a cluster-wide budget goes back). */
+  sessionEnded?(sessionId: string): void;
 }
 
 /**
@@ -132,6 +134,7 @@ export class SessionOrchestrator {
       store.endSession(sessionId, reason, now);
       return wasActive;
     }
+    this.target.sessionEnded?.(sessionId);
     if (store.sharedSessions) {
       // The shared store decides the end once per cluster and tells one replica's readers.
       store.endSession(sessionId, reason, now);

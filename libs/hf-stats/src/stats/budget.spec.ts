@@ -8,6 +8,7 @@ describe('validateBudget', () => {
   it('accepts a budget with at least one limit and onExceed', () => {
     expect(validateBudget({ maxCostUsd: 0.5, onExceed: 'throw' })).toEqual({ maxCostUsd: 0.5, onExceed: 'throw' });
     expect(validateBudget(undefined)).toBeUndefined();
+    expect(validateBudget({ maxCalls: 1, onExceed: 'throw', onStoreDown: 'refuse' })?.onStoreDown).toBe('refuse');
   });
 
   it.each([
@@ -18,6 +19,10 @@ describe('validateBudget', () => {
     [{ maxTexts: -1, onExceed: 'warn' }, /"budget.maxTexts"/],
     [{ maxCostUsd: Number.NaN, onExceed: 'warn' }, /"budget.maxCostUsd"/],
     [{ maxCost: 1, onExceed: 'warn' }, /"budget.maxCost"/],
+    [
+      { maxCalls: 3, onExceed: 'warn', onStoreDown: 'wait' },
+      /"budget.onStoreDown": got "wait", expected 'allow' or 'refuse'/,
+    ],
   ])('refuses %j', (budget, message) => {
     expect(() => validateBudget(budget)).toThrow(message);
   });

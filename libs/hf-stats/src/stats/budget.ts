@@ -14,6 +14,12 @@ export interface HfBudgetOptions {
   maxTexts?: number;
   /** `'throw'`: refuse the call with `HfBudgetExceededError`; `'warn'`: one warning per session. */
   onExceed: 'warn' | 'throw';
+  /**
+   * With the Redis store (where the budget holds for the whole cluster): how a call is decided that the lease in
+   * hand does not cover while Redis can't be reached. `'allow'` (default): it goes on, and its share is reported
+   * once Redis is back; `'refuse'`: it is handled as a reached limit named `storeDown` (`onExceed` applies).
+   */
+  onStoreDown?: 'allow' | 'refuse';
 }
 
 /** What the calls in flight of a session reserved at their start (a `SessionEntry`). */
@@ -30,7 +36,7 @@ export interface HfReachedLimit {
   usedValue: number;
 }
 
-const BUDGET_FIELDS = new Set(['maxCostUsd', 'maxCalls', 'maxTexts', 'onExceed']);
+const BUDGET_FIELDS = new Set(['maxCostUsd', 'maxCalls', 'maxTexts', 'onExceed', 'onStoreDown']);
 const NONE_RESERVED: HfBudgetReservations = { inFlightCount: 0, reservedTextCount: 0, reservedCostNanoUsd: 0 };
 
 export function validateBudget(budget: unknown): HfBudgetOptions | undefined {
@@ -40,11 +46,14 @@ export function validateBudget(budget: unknown): HfBudgetOptions | undefined {
   const fields = objectOption(
     'budget',
     budget,
-    "an object { maxCostUsd?, maxCalls?, maxTexts?, onExceed: 'warn' | 'throw' }",
+    "an object { maxCostUsd?, maxCalls?, maxTexts?, onExceed: 'warn' | 'throw', onStoreDown?: 'allow' | 'refuse' }",
   );
   rejectUnknownKeys('budget.', fields, BUDGET_FIELDS);
   if (fields.onExceed !== 'warn' && fields.onExceed !== 'throw') {
     throw invalidOption('budget.onExceed', fields.onExceed, "'warn' or 'throw'");
+  }
+  if (fields.onStoreDown !== undefined && fields.onStoreDown !== 'allow' && fields.onStoreDown !== 'refuse') {
+    throw invalidOption('budget.onStoreDown', fields.onStoreDown, "'allow' or 'refuse'");
   }
   const { maxCostUsd, maxCalls, maxTexts } = fields;
   if (maxCostUsd !== undefined && (typeof maxCostUsd !== 'number' || !Number.isFinite(maxCostUsd) || maxCostUsd < 0)) {
@@ -159,8 +168,24 @@ export class SessionBudget {
         ? { limit: 'maxSessions', limitValue: this.maxSessions, usedValue: activeSessionCount }
         : reachedLimit(budget, session.stats, session);
     if (reached === undefined) {
-      return budget.maxCostUsd === undefined ? 0 : reservedCostNanoUsd(this.pricing, call, now);
+      return this.reservation(call, now);
     }
+    this.refuse(sessionId, session, reached);
+    return 0;
+  }
+
+  /** What a call admitted now reserves of its session's cost budget, in nano-dollars. */
+  reservation(call: HfCallForecast, now: number): number {
+    return this.budget.maxCostUsd === undefined ? 0 : reservedCostNanoUsd(this.pricing, call, now);
+  }
+
+  /**
+   * Applies `onExceed` to a call that reached `reached`: counts and throws the refusal (`'throw'`), or warns once
+   * per session (`'warn'`).
+   * @throws HfBudgetExceededError
+   */
+  refuse(sessionId: string, session: HfBudgetedSession | undefined, reached: HfReachedLimit): void {
+    const { budget } = this;
     if (budget.onExceed === 'throw') {
       if (session !== undefined) {
         session.stats.budgetRejectedCount += 1;
@@ -172,6 +197,5 @@ export class SessionBudget {
       session.budgetWarned = true;
       this.warn(budgetReached(reached.limit, reached.limitValue));
     }
-    return 0;
   }
 }

@@ -20,6 +20,11 @@ export interface HfCallRecorder extends HfCallSink {
   currentSessionId(): string | undefined;
   /** Starts a call, or throws the budget refusal that the call site passes on to its caller. */
   startCall(start: HfCallStart): PendingCall;
+  /**
+   * As `startCall`, for a call site that can wait (a method that returns a promise): with a cluster-wide budget
+   * and no lease in hand, a promise of the call once one lease call has decided it (rejected with the refusal).
+   */
+  beginCall(start: HfCallStart): PendingCall | Promise<PendingCall>;
 }
 
 /** What a call sends, read once at its start. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
@@ -5,6 +6,7 @@ import { HfMemoryStore } from './hf-memory-store.js';
 import type { HfSessionEndHandler, HfStatsStore } from './hf-stats-store.js';
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
+import { clearBudgetLeases, RedisBudgetLeases } from './redis-budget-leases.js';
 import { RedisChunkSender } from './redis-chunk-sender.js';
 import { RedisClusterView } from './redis-cluster-view.js';
 import type { SessionView } from './redis-flush-plan.js';
@@ -31,6 +33,8 @@ export class HfRedisStore implements HfStatsStore {
   readonly sharedSessions = true;
   /** This replica's own figures: its session lifecycle and budgets act on them, as with the memory store. */
   readonly local: HfMemoryStore;
+  /** Where this replica leases slices of its sessions' budgets (used only with the `budget` option). */
+  readonly budgetLeases: RedisBudgetLeases;
   private readonly logger = new Logger('HfStats');
   private readonly sender: RedisChunkSender;
   private readonly writes: RedisWriteBehind;
@@ -62,6 +66,14 @@ export class HfRedisStore implements HfStatsStore {
       () => this.partial,
     );
     this.cluster = new RedisClusterView(limits.maxModels, sessions, this.sender);
+    this.budgetLeases = new RedisBudgetLeases(
+      redis,
+      settings.keyPrefix,
+      randomUUID(),
+      settings.sessionRetentionMs,
+      limits.maxSessions,
+      settings.commandTimeoutMs,
+    );
   }
 
   /**
@@ -156,6 +168,7 @@ export class HfRedisStore implements HfStatsStore {
     // A chunk sent before the reset lands first, so that the clear comes after it.
     await this.writes.flush();
     await clearSharedFigures(this.redis, this.settings.keyPrefix);
+    await clearBudgetLeases(this.redis, this.settings.keyPrefix);
     await this.writes.flush();
   }
 
@@ -168,6 +181,7 @@ export class HfRedisStore implements HfStatsStore {
   async close(): Promise<void> {
     await this.writes.close();
     this.sender.runner.detach();
+    this.budgetLeases.detach();
     if (this.ownsClient) {
       try {
         await this.redis.quit();

@@ -2,6 +2,7 @@ import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { HfBudgetLeaseSource } from '../stats/budget-leases.js';
 import type { ScopeAccumulator } from '../stats/stats-accumulator.js';
 
 /** Hears the session ends a store decided (with a shared store, once per cluster). */
@@ -62,6 +63,11 @@ export interface HfStatsStore {
   readonly lostCallCount?: number;
   /** New sessions the store could not keep apart (its bound was reached): counted in the global figures only. */
   readonly sessionOverflowCount: number;
+  /**
+   * Where budgets are leased from so that they hold for every replica (the Redis store); absent: budgets are this
+   * process's own.
+   */
+  readonly budgetLeases?: HfBudgetLeaseSource;
   /** Forgets this process's figures and what it has buffered and cached (shared figures stay in the shared store). */
   reset(): void;
   /** Also clears what the shared store holds for every replica (`reset({ cluster: true })`); absent: nothing shared. */

@@ -27,10 +27,12 @@ function keyed(args: string[]): string[] {
 const DOWN_EVENTS = ['close', 'end', 'error'] as const;
 
 /**
- * Runs the flush script on one connection, with a timeout, loading the script again after a Redis restart, and
- * tells whether the connection is known to be down (from ioredis's events, without waiting for a timeout).
+ * Runs one script (the flush script unless told otherwise) on one connection, with a timeout, loading the script
+ * again after a Redis restart, and tells whether the connection is known to be down (from ioredis's events, without
+ * waiting for a timeout). `withKeys` puts the declared key (KEYS[1], which routes the call on a Cluster) before the
+ * arguments.
  */
-export class RedisScriptRunner {
+export class RedisScriptRunner<Reply = FlushReply> {
   /** Set by ioredis's `close`, `end` and `error` events; cleared by the store once a flush succeeds. */
   connectionDown = false;
   private scriptSha: string | undefined;
@@ -42,6 +44,8 @@ export class RedisScriptRunner {
   constructor(
     private readonly redis: HfRedisClient,
     private readonly timeoutMs: number,
+    private readonly script: string = FLUSH_SCRIPT,
+    private readonly withKeys: (args: string[]) => string[] = keyed,
   ) {
     for (const event of DOWN_EVENTS) {
       redis.on(event, this.onDown);
@@ -65,7 +69,7 @@ export class RedisScriptRunner {
    * clock offset holds no wait for the connection); resolves to the reply and that moment. Rejects after
    * `timeoutMs` (the call may still be applied later: chunks are numbered).
    */
-  async run(argsAt: (now: number) => string[]): Promise<[FlushReply, number]> {
+  async run(argsAt: (now: number) => string[]): Promise<[Reply, number]> {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -79,16 +83,16 @@ export class RedisScriptRunner {
     }
   }
 
-  private async call(argsAt: (now: number) => string[]): Promise<[FlushReply, number]> {
+  private async call(argsAt: (now: number) => string[]): Promise<[Reply, number]> {
     if (this.redis.status !== 'ready') {
       await this.whenReady();
     }
     if (this.scriptSha === undefined) {
-      this.scriptSha = (await this.redis.script('LOAD', FLUSH_SCRIPT)) as string;
+      this.scriptSha = (await this.redis.script('LOAD', this.script)) as string;
     }
     const sentAt = Date.now();
     try {
-      return [(await this.redis.evalsha(this.scriptSha, 1, keyed(argsAt(sentAt)))) as FlushReply, sentAt];
+      return [(await this.redis.evalsha(this.scriptSha, 1, this.withKeys(argsAt(sentAt)))) as Reply, sentAt];
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) {
         throw error;
@@ -97,7 +101,7 @@ export class RedisScriptRunner {
     // The node that holds the keys lacks the script (Redis restarted, or SCRIPT LOAD reached another node of a
     // Cluster): EVAL runs it there and caches it for the next EVALSHA; the chunk was not applied.
     const again = Date.now();
-    return [(await this.redis.eval(FLUSH_SCRIPT, 1, keyed(argsAt(again)))) as FlushReply, again];
+    return [(await this.redis.eval(this.script, 1, this.withKeys(argsAt(again)))) as Reply, again];
   }
 
   /** Resolves when the connection is (again) ready; one listener however many flushes wait. */

@@ -113,8 +113,14 @@ function observeStream(call: PendingCall, result: unknown): unknown {
  */
 export function hfStatsMiddleware(options: HfStatsAiSdkOptions = {}): HfStatsLanguageModelMiddleware {
   const stats = recorderOption('hfStatsMiddleware', options.stats);
-  const generate: ClientCallSite = { stats, usageOf: aiSdkUsageOf, refusal: 'promise' };
-  const stream: ClientCallSite = { stats, usageOf: aiSdkUsageOf, refusal: 'promise', observe: observeStream };
+  const generate: ClientCallSite = { stats, usageOf: aiSdkUsageOf, refusal: 'promise', canWait: true };
+  const stream: ClientCallSite = {
+    stats,
+    usageOf: aiSdkUsageOf,
+    refusal: 'promise',
+    canWait: true,
+    observe: observeStream,
+  };
   return {
     specificationVersion: 'v3',
     wrapGenerate: ({ doGenerate, params, model }) =>
@@ -148,6 +154,7 @@ export function trackEmbeddingModel<TModel extends object>(model: TModel, option
     stats: recorderOption('trackEmbeddingModel', options.stats),
     usageOf: aiSdkUsageOf,
     refusal: 'promise',
+    canWait: true,
   };
   const tracked = Object.create(model) as TModel;
   Object.defineProperty(tracked, 'doEmbed', {

@@ -99,6 +99,7 @@ export function trackInferenceClient<TClient extends object>(
       stats: recorder,
       usageOf: openAiUsageOf,
       refusal: name.endsWith('Stream') ? 'iterable' : 'promise',
+      canWait: !name.endsWith('Stream'),
       join: joinStreamOrPromise,
     };
     const operation = operationOf(name);
