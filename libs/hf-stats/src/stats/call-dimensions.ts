@@ -50,6 +50,9 @@ export function dimensionOfField(field: string): number | undefined {
   return BY_FIELD.get(field);
 }
 
+/** The maps of every `DimensionMaps` that has none yet: one shared, frozen array of undefined. */
+const NO_MAPS: readonly undefined[] = Object.freeze(CALL_DIMENSIONS.map(() => undefined));
+
 /**
  * One {@link BoundedDimensionMap} per dimension, each made on first use, so that a scope that never sees a
  * billed call holds no `byBillTo` map.
@@ -61,7 +64,8 @@ export function dimensionOfField(field: string): number | undefined {
  * `whole`, counted as its calls, exactly what the map would have held.
  */
 export class DimensionMaps<V extends { callCount: number }> {
-  private readonly maps: Array<BoundedDimensionMap<V> | undefined> = CALL_DIMENSIONS.map(() => undefined);
+  /** {@link NO_MAPS} until a dimension needs a map: most sessions never do, and the array costs ~70 bytes each. */
+  private maps: ReadonlyArray<BoundedDimensionMap<V> | undefined> = NO_MAPS;
   /** Per dimension without a map: the one name all its calls had, once it had one. */
   private readonly soles: Array<string | undefined> = CALL_DIMENSIONS.map(() => undefined);
 
@@ -136,7 +140,7 @@ export class DimensionMaps<V extends { callCount: number }> {
   }
 
   clear(): void {
-    this.maps.fill(undefined);
+    this.maps = NO_MAPS;
     this.soles.fill(undefined);
   }
 
@@ -145,7 +149,13 @@ export class DimensionMaps<V extends { callCount: number }> {
     let map = this.maps[index];
     if (map === undefined) {
       map = new BoundedDimensionMap(this.maxNames, this.create, this.fold);
-      this.maps[index] = map;
+      // The shared empty array is never written: the first map gets this scope an array of its own.
+      const maps: Array<BoundedDimensionMap<V> | undefined> =
+        this.maps === NO_MAPS
+          ? CALL_DIMENSIONS.map(() => undefined)
+          : (this.maps as Array<BoundedDimensionMap<V> | undefined>);
+      maps[index] = map;
+      this.maps = maps;
       const sole = this.soles[index];
       if (sole !== undefined && this.whole !== undefined) {
         this.soles[index] = undefined;
