@@ -37,21 +37,21 @@ describe('writeServerTiming', () => {
   });
 });
 
-describe('RequestTiming with a response: the header goes out with the head', () => {
-  /** Answers one request on a real Node.js server with `respond`, and returns the response's Server-Timing. */
-  const serverTimingOf = async (respond: (response: ServerResponse) => void): Promise<string | undefined> => {
-    const server = createServer((_request, response) => respond(response));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const answer = await fetch(`http://127.0.0.1:${port}/`);
-      await answer.text();
-      return answer.headers.get('server-timing') ?? undefined;
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
-  };
+/** Answers one request on a real Node.js server with `respond`, and returns the response's Server-Timing. */
+async function serverTimingOf(respond: (response: ServerResponse) => void): Promise<string | undefined> {
+  const server = createServer((_request, response) => respond(response));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const answer = await fetch(`http://127.0.0.1:${port}/`);
+    await answer.text();
+    return answer.headers.get('server-timing') ?? undefined;
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
+describe('RequestTiming with a response: the header goes out with the head', () => {
   it("adds the entry to headers handed to writeHead (Fastify's way), after the app's own", async () => {
     const header = await serverTimingOf((response) => {
       const timing = new RequestTiming(response);
@@ -76,8 +76,9 @@ describe('RequestTiming with a response: the header goes out with the head', () 
   it('adds nothing without calls, or for calls that end after the head went out', async () => {
     expect(
       await serverTimingOf((response) => {
-        new RequestTiming(response);
+        const timing = new RequestTiming(response);
         response.end('ok');
+        expect(timing.callCount).toBe(0);
       }),
     ).toBeUndefined();
     expect(
