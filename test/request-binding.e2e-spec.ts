@@ -5,11 +5,12 @@ import {
   Module,
   Res,
   UseGuards,
+  UseInterceptors,
   type CanActivate,
   type INestApplication,
 } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
-import { HfStatsModule, HfStatsService, type HfStatsModuleOptions } from 'nestjs-hf-stats';
+import { HfStatsInterceptor, HfStatsModule, HfStatsService, type HfStatsModuleOptions } from 'nestjs-hf-stats';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADAPTERS, createApp } from './fixtures/create-app.js';
@@ -40,6 +41,14 @@ class BindingController {
     return { session: this.stats.currentSessionId() ?? null };
   }
 
+  /** Bound by the interceptor as well as by the module: the header is written once. */
+  @Get('intercepted')
+  @UseInterceptors(HfStatsInterceptor)
+  async intercepted(): Promise<{ session: string | null }> {
+    await this.client.featureExtraction({ model: 'm', inputs: ['x'] });
+    return { session: this.stats.currentSessionId() ?? null };
+  }
+
   /** Sends the response itself (`@Res()` without passthrough), after one tracked call. */
   @Get('own-response')
   async ownResponse(@Res() response: { status?: unknown; code?: unknown; send(body: string): unknown }): Promise<void> {
@@ -48,9 +57,13 @@ class BindingController {
   }
 }
 
-function bindingApp(options: HfStatsModuleOptions = {}): new () => object {
+function bindingApp(options: HfStatsModuleOptions = {}, async = false): new () => object {
   @Module({
-    imports: [HfStatsModule.forRoot({ log: false, ...options })],
+    imports: [
+      async
+        ? HfStatsModule.forRootAsync({ useFactory: () => ({ log: false, ...options }) })
+        : HfStatsModule.forRoot({ log: false, ...options }),
+    ],
     controllers: [WorkController, BindingController],
     providers: [FakeHfClient, WorkService, CallingGuard],
   })
@@ -117,5 +130,26 @@ describe.each(ADAPTERS)('binding each request to its session without a global in
       .send({ calls: [['a']] })
       .expect(201);
     expect(app.get(HfStatsService).getSessionStats('WorkController-run')?.callCount).toBe(1);
+  });
+
+  it('binds the global interceptor when resolveSessionId comes from forRootAsync', async () => {
+    app = await createApp(bindingApp({ resolveSessionId: () => 'from-async' }, true), adapter);
+    expect(globalInterceptors(app)).toHaveLength(1);
+    await request(app.getHttpServer())
+      .post('/work')
+      .send({ calls: [['a']] })
+      .expect(201);
+    expect(app.get(HfStatsService).getSessionStats('from-async')?.callCount).toBe(1);
+  });
+
+  it('writes one Server-Timing entry when HfStatsInterceptor is bound on top of the module', async () => {
+    app = await createApp(bindingApp(), adapter);
+    const response = await request(app.getHttpServer())
+      .get('/binding/intercepted')
+      .set('x-session-id', 'twice')
+      .expect(200);
+    expect(response.body).toEqual({ session: 'twice' });
+    expect(response.headers['server-timing']).toMatch(/^hf;dur=\d+(\.\d)?;desc="1 call"$/);
+    expect(app.get(HfStatsService).getSessionStats('twice')?.callCount).toBe(1);
   });
 });
