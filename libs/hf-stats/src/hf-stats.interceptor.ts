@@ -1,14 +1,19 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { Observable, type Observer, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, type Observer, type Subscriber } from 'rxjs';
 import { HfStatsService } from './hf-stats.service.js';
 import type { HfStatsRecorder } from './recording/hf-stats.recorder.js';
 import { recorderOf } from './recording/recorder-of.js';
-import { runWithRequestTiming, writeServerTiming, type RequestTiming } from './metrics/server-timing.js';
+import { RequestTiming, writeServerTiming } from './metrics/server-timing.js';
+import { isRequestTimed, runInRequestContext } from './sessions/request-context.js';
 
 /**
  * Binds each request to its session (the `x-session-id` header by default), so that the tracked
- * calls made while handling it count in that session. Bound to every route by `HfStatsModule`
- * unless `globalInterceptor: false`; then use `@UseInterceptors(HfStatsInterceptor)` where needed.
+ * calls made while handling it count in that session, and writes its `Server-Timing`.
+ *
+ * `HfStatsModule` binds every HTTP request without it (`HfStatsHttpBinding`, cheaper: Nest builds an
+ * rxjs pipeline per request for any interceptor); it binds this one globally only for `resolveSessionId`,
+ * which reads the `ExecutionContext`. With `globalInterceptor: false`, use
+ * `@UseInterceptors(HfStatsInterceptor)` where needed.
  */
 @Injectable()
 export class HfStatsInterceptor implements NestInterceptor {
@@ -22,23 +27,19 @@ export class HfStatsInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const sessionId = this.sessionIdOf(context);
-    // The per-request timing exists only when the header is wanted, on HTTP requests.
-    const timed = this.recorder.options.serverTiming && context.getType() === 'http';
-    if (sessionId === undefined && !timed) {
+    // The per-request timing exists only when the header is wanted, on HTTP requests not timed already.
+    const timing =
+      this.recorder.options.serverTiming && context.getType() === 'http' && !isRequestTimed(this.recorder.cls)
+        ? new RequestTiming()
+        : undefined;
+    if (sessionId === undefined && timing === undefined) {
       return next.handle();
     }
-    return new Observable((subscriber) => {
-      const run = (target: Partial<Observer<unknown>>): Subscription =>
-        sessionId === undefined
-          ? next.handle().subscribe(target)
-          : this.recorder.withSession(sessionId, () => next.handle().subscribe(target));
-      if (!timed) {
-        return run(subscriber);
-      }
-      return runWithRequestTiming((timing) =>
-        timing === undefined ? run(subscriber) : run(this.timingSubscriber(context, timing, subscriber)),
-      );
-    });
+    return new Observable((subscriber) =>
+      runInRequestContext(this.recorder.cls, sessionId, timing, () =>
+        next.handle().subscribe(timing === undefined ? subscriber : this.timingSubscriber(context, timing, subscriber)),
+      ),
+    );
   }
 
   /** Reads the raw session id of a request. Override to read it another way. */

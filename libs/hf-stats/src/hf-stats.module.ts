@@ -1,9 +1,20 @@
-import { Inject, Logger, Module, Optional, type DynamicModule, type OnModuleInit, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import {
+  Inject,
+  Logger,
+  Module,
+  Optional,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
 import { createHfStatsController } from './hf-stats.controller.js';
 import { HfStatsInterceptor } from './hf-stats.interceptor.js';
 import { HfStatsExplorer } from './hf-stats.explorer.js';
+import { HfStatsHttpBinding } from './hf-stats.http-binding.js';
 import { HF_STATS_OPTIONS } from './hf-stats.internal-constants.js';
 import { asyncStaticOption, unguardedRoutes } from './hf-stats.messages.js';
 import {
@@ -32,9 +43,27 @@ import { HF_INFERENCE_CLIENT, inferenceClientProvider } from './clients/inferenc
  * fails at startup (the copies would split the figures); several apps in one process count apart.
  */
 @Module({})
-export class HfStatsModule implements OnModuleInit {
+export class HfStatsModule implements NestModule, OnModuleInit {
   // Optional: a bare `imports: [HfStatsModule]` (without forRoot) provides nothing, as before.
-  constructor(@Optional() @Inject(HF_STATS_OPTIONS) private readonly options?: HfStatsSettings) {}
+  constructor(
+    @Optional() @Inject(HF_STATS_OPTIONS) private readonly options?: HfStatsSettings,
+    @Optional() private readonly binding?: HfStatsHttpBinding,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  /**
+   * Binds every HTTP request to its session (`globalInterceptor`), before the app's routes are registered: from
+   * the HTTP server's pipeline, unless `resolveSessionId` needs the interceptor's `ExecutionContext`.
+   */
+  configure(consumer: MiddlewareConsumer): void {
+    const { options, binding } = this;
+    if (options === undefined || binding === undefined || !bindsHttpDirectly(options)) {
+      return;
+    }
+    if (!binding.bind(this.adapterHost?.httpAdapter)) {
+      consumer.apply(binding.middleware).forRoutes('{*path}');
+    }
+  }
 
   /** In production, warns once when the module's routes have no guards and are not declared public. */
   onModuleInit(): void {
@@ -108,6 +137,7 @@ export class HfStatsModule implements OnModuleInit {
       HfStatsServerTiming,
       HfStatsService,
       HfStatsInterceptor,
+      HfStatsHttpBinding,
       HfStatsLogService,
       HfStatsScheduler,
       HfStatsTimelineService,
@@ -115,7 +145,13 @@ export class HfStatsModule implements OnModuleInit {
       inferenceClientProvider,
     ];
     if (shape.globalInterceptor) {
-      providers.push({ provide: APP_INTERCEPTOR, useExisting: HfStatsInterceptor });
+      // Decided once the options are resolved (`resolveSessionId` may come from forRootAsync's factory); null: none.
+      providers.push({
+        provide: APP_INTERCEPTOR,
+        inject: [HF_STATS_OPTIONS, HfStatsInterceptor],
+        useFactory: (settings: HfStatsSettings, interceptor: HfStatsInterceptor) =>
+          settings.globalInterceptor && !bindsHttpDirectly(settings) ? interceptor : null,
+      });
     }
     return {
       module: HfStatsModule,
@@ -145,6 +181,11 @@ export class HfStatsModule implements OnModuleInit {
       ],
     };
   }
+}
+
+/** Whether requests are bound by `HfStatsHttpBinding`, not the global interceptor: only `resolveSessionId` needs it. */
+function bindsHttpDirectly(settings: HfStatsSettings): boolean {
+  return settings.globalInterceptor && settings.resolveSessionId === undefined;
 }
 
 const STATIC_OPTION_KEYS = ['controller', 'path', 'guards', 'globalInterceptor', 'metrics'] as const;

@@ -43,7 +43,11 @@ export type HfSessionIdResolver = (context: ExecutionContext) => string | undefi
 export interface HfStatsModuleOptions {
   /** Request header that carries the session id. Default `'x-session-id'`. */
   sessionHeader?: string;
-  /** Reads the session id from the execution context instead of `sessionHeader`. */
+  /**
+   * Reads the session id from the execution context instead of `sessionHeader`. It needs the
+   * `ExecutionContext`, so the module then binds `HfStatsInterceptor` globally, which costs every
+   * route Nest's interceptor pipeline (about 10 µs per request).
+   */
   resolveSessionId?: HfSessionIdResolver;
   /** Longest session id accepted; longer ones are rejected and counted. Default 128. */
   sessionIdMaxLength?: number;
@@ -65,7 +69,12 @@ export interface HfStatsModuleOptions {
    * `NODE_ENV` is `production`. Default `false`.
    */
   publicRoutes?: boolean;
-  /** Bind `HfStatsInterceptor` to every route of the app. Default `true`. */
+  /**
+   * Bind every HTTP request of the app to its session and its Server-Timing: from the HTTP server's
+   * pipeline (an Express middleware, a Fastify `preHandler` hook), or with `HfStatsInterceptor` bound
+   * globally when `resolveSessionId` is given. `false`: bind `@UseInterceptors(HfStatsInterceptor)`
+   * yourself where needed. Default `true`.
+   */
   globalInterceptor?: boolean;
   /** The statistics log file (`logs/hf_api_stats.log`); `false` turns it off. Default `true` (the defaults of {@link HfStatsLogOptions}). */
   log?: boolean | HfStatsLogOptions;

@@ -1,5 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { REQUEST_TIMING_CLS_KEY } from '../hf-stats.internal-constants.js';
 import { HfStatsRecorder } from '../recording/hf-stats.recorder.js';
 
 /** The tracked calls that ended while one HTTP request was handled. */
@@ -8,15 +9,31 @@ export class RequestTiming {
   /** Sum of the calls' durations: parallel calls count each in full. */
   totalMs = 0;
 
+  /**
+   * @param response the request's Node.js response (Express's, or Fastify's `reply.raw`): given, the header is
+   * added when its head is written, whoever writes it; without it, the interceptor writes it (`writeServerTiming`).
+   * @param reportFailure told of a failure to add the header, which never stops the response.
+   */
+  constructor(
+    private readonly response?: unknown,
+    private readonly reportFailure?: (error: unknown) => void,
+  ) {}
+
+  /** Counts a call that ended; the first one makes the response's head carry the header. */
+  add(durationMs: number): void {
+    this.callCount += 1;
+    this.totalMs += durationMs;
+    if (this.callCount === 1 && this.response !== undefined) {
+      addWhenHeadIsWritten(this.response, this, this.reportFailure);
+    }
+  }
+
   /** `hf;dur=<ms>;desc="<n> calls"`. */
   toHeaderValue(): string {
     const dur = Math.round(this.totalMs * 10) / 10;
     return `hf;dur=${dur};desc="${this.callCount} ${this.callCount === 1 ? 'call' : 'calls'}"`;
   }
 }
-
-/** One store for the process: `onCall` runs in the async context of the call, so it finds its request there. */
-const requestTimings = new AsyncLocalStorage<RequestTiming>();
 
 /**
  * Feeds the per-request timings from the app's calls: one listener per app, added when the module starts
@@ -26,20 +43,18 @@ const requestTimings = new AsyncLocalStorage<RequestTiming>();
 export class HfStatsServerTiming implements OnModuleInit, OnModuleDestroy {
   private removeListener: (() => void) | undefined;
 
-  constructor(private readonly recorder: HfStatsRecorder) {}
+  constructor(
+    private readonly recorder: HfStatsRecorder,
+    private readonly cls: ClsService,
+  ) {}
 
   onModuleInit(): void {
     if (!this.recorder.options.serverTiming || this.removeListener !== undefined) {
       return;
     }
     this.removeListener = this.recorder.addListener({
-      onCall: (call) => {
-        const timing = requestTimings.getStore();
-        if (timing !== undefined) {
-          timing.callCount += 1;
-          timing.totalMs += call.durationMs;
-        }
-      },
+      // The request's timing is in the nestjs-cls store its binding opened (`sessions/request-context.ts`).
+      onCall: (call) => this.cls.get<RequestTiming | undefined>(REQUEST_TIMING_CLS_KEY)?.add(call.durationMs),
     });
   }
 
@@ -47,18 +62,6 @@ export class HfStatsServerTiming implements OnModuleInit, OnModuleDestroy {
     this.removeListener?.();
     this.removeListener = undefined;
   }
-}
-
-/**
- * Runs `fn` with a fresh per-request timing, unless one is already active (an interceptor bound
- * twice); returns undefined then, so that only the outermost one writes the header.
- */
-export function runWithRequestTiming<T>(fn: (timing: RequestTiming | undefined) => T): T {
-  if (requestTimings.getStore() !== undefined) {
-    return fn(undefined);
-  }
-  const timing = new RequestTiming();
-  return requestTimings.run(timing, () => fn(timing));
 }
 
 /** The HTTP response objects of Express (`setHeader`/`getHeader`) and Fastify (`header`/`getHeader`/`sent`). */
@@ -79,13 +82,65 @@ export function writeServerTiming(response: unknown, timing: RequestTiming): voi
   if (target.headersSent === true || target.sent === true) {
     return;
   }
-  const existing = target.getHeader?.('server-timing');
-  const value = timing.toHeaderValue();
-  const combined = typeof existing === 'string' && existing !== '' ? `${existing}, ${value}` : value;
+  const value = combined(target.getHeader?.('server-timing'), timing);
   // Fastify's reply has `header`; Express's response has both, and `setHeader` is Node's own.
   if (typeof target.setHeader === 'function') {
-    target.setHeader('Server-Timing', combined);
+    target.setHeader('Server-Timing', value);
   } else if (typeof target.header === 'function') {
-    target.header('Server-Timing', combined);
+    target.header('Server-Timing', value);
   }
+}
+
+/** What `writeHead` is called with: `(status, headers?)` or `(status, message, headers?)`. */
+type WriteHead = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * Makes the next `writeHead` of a Node.js response add the request's entry first (then restores the method), so
+ * that the header is written once, with every call that ended before the head went out, whichever code sends it:
+ * Nest's response, an exception filter, or a handler that sends it itself. Express writes its headers with
+ * `setHeader` before `writeHead`; Fastify hands its own to `writeHead` as an object, which is where its
+ * `Server-Timing` (and so the app's entries) is then. Nothing when the head is already out.
+ */
+function addWhenHeadIsWritten(
+  response: unknown,
+  timing: RequestTiming,
+  reportFailure: ((error: unknown) => void) | undefined,
+): void {
+  const target = response as HeaderTarget & { writeHead?: WriteHead };
+  if (target === null || typeof target !== 'object' || target.headersSent === true) {
+    return;
+  }
+  const writeHead = target.writeHead;
+  if (typeof writeHead !== 'function') {
+    return;
+  }
+  target.writeHead = function writeHeadWithServerTiming(this: unknown, ...args: unknown[]): unknown {
+    target.writeHead = writeHead;
+    try {
+      addToHead(target, args, timing);
+    } catch (error) {
+      reportFailure?.(error);
+    }
+    return writeHead.apply(this, args);
+  };
+}
+
+function addToHead(target: HeaderTarget, args: unknown[], timing: RequestTiming): void {
+  const last = args.at(-1);
+  const headers =
+    args.length > 1 && last !== null && typeof last === 'object' && !Array.isArray(last)
+      ? (last as Record<string, unknown>)
+      : undefined;
+  const key =
+    headers === undefined ? undefined : Object.keys(headers).find((name) => name.toLowerCase() === 'server-timing');
+  if (headers !== undefined && key !== undefined) {
+    headers[key] = combined(headers[key], timing);
+    return;
+  }
+  target.setHeader?.('Server-Timing', combined(target.getHeader?.('server-timing'), timing));
+}
+
+function combined(existing: unknown, timing: RequestTiming): string {
+  const value = timing.toHeaderValue();
+  return typeof existing === 'string' && existing !== '' ? `${existing}, ${value}` : value;
 }

@@ -52,7 +52,8 @@ export class HfStatsRecorder
 
   constructor(
     @Inject(HF_STATS_OPTIONS) readonly options: HfStatsSettings,
-    private readonly cls: ClsService,
+    /** nestjs-cls's service: its store holds the session and the request's timing (`sessions/request-context.ts`). */
+    readonly cls: ClsService,
     @Optional() @Inject(HfStatsStore) store?: HfStatsStore,
     @Optional() routerPricing?: HfRouterPricing,
   ) {
@@ -110,18 +111,6 @@ export class HfStatsRecorder
   /** The session the current code runs under, if any: one async-context lookup. */
   currentSessionId(): string | undefined {
     return this.cls.get<string | undefined>(SESSION_ID_CLS_KEY);
-  }
-
-  /** Runs `fn` with `sessionId` as the current session: in the caller's CLS context when there is one, else a new one. */
-  withSession<T>(sessionId: string, fn: () => T): T {
-    if (this.cls.isActive()) {
-      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
-      return fn();
-    }
-    return this.cls.run(() => {
-      this.cls.set(SESSION_ID_CLS_KEY, sessionId);
-      return fn();
-    });
   }
 
   /** Runs `fn` in a CLS context of its own (nested in the caller's, inheriting it) with `sessionId` current. */

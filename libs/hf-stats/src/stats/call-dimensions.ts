@@ -50,6 +50,12 @@ export function dimensionOfField(field: string): number | undefined {
   return BY_FIELD.get(field);
 }
 
+/** `DimensionMaps` keeps a dimension's one name in one of three fields: a fourth dimension fails to compile here. */
+const THREE_DIMENSIONS: 3 = CALL_DIMENSIONS.length;
+
+/** The maps of every `DimensionMaps` that has none yet: one shared, frozen array of undefined. */
+const NO_MAPS: readonly undefined[] = Object.freeze(CALL_DIMENSIONS.map(() => undefined));
+
 /**
  * One {@link BoundedDimensionMap} per dimension, each made on first use, so that a scope that never sees a
  * billed call holds no `byBillTo` map.
@@ -61,9 +67,13 @@ export function dimensionOfField(field: string): number | undefined {
  * `whole`, counted as its calls, exactly what the map would have held.
  */
 export class DimensionMaps<V extends { callCount: number }> {
-  private readonly maps: Array<BoundedDimensionMap<V> | undefined> = CALL_DIMENSIONS.map(() => undefined);
-  /** Per dimension without a map: the one name all its calls had, once it had one. */
-  private readonly soles: Array<string | undefined> = CALL_DIMENSIONS.map(() => undefined);
+  /** {@link NO_MAPS} until a dimension needs a map: most sessions never do, and the array costs ~70 bytes each. */
+  private maps: ReadonlyArray<BoundedDimensionMap<V> | undefined> = NO_MAPS;
+  // Per dimension without a map: the one name all its calls had, once it had one. Three fields rather than an
+  // array: about 50 bytes less per session (see `sole`).
+  private sole0: string | undefined = undefined;
+  private sole1: string | undefined = undefined;
+  private sole2: string | undefined = undefined;
 
   constructor(
     private readonly maxNames: number,
@@ -86,12 +96,12 @@ export class DimensionMaps<V extends { callCount: number }> {
     for (let index = 0; index < CALL_DIMENSIONS.length; index += 1) {
       const name = CALL_DIMENSIONS[index].nameOf(call);
       if (this.maps[index] === undefined && this.whole !== undefined) {
-        const sole = this.soles[index];
+        const sole = this.sole(index);
         if (sole === name) {
           continue;
         }
         if (sole === undefined && this.whole.callCount === 0) {
-          this.soles[index] = name;
+          this.setSole(index, name);
           continue;
         }
         // Another name, or none: the one name so far gets its own figures now.
@@ -111,7 +121,7 @@ export class DimensionMaps<V extends { callCount: number }> {
   /** Every dimension's names and figures: `[index, name, figures]`. */
   *entries(): IterableIterator<[number, string, V]> {
     for (let index = 0; index < this.maps.length; index += 1) {
-      const sole = this.soles[index];
+      const sole = this.sole(index);
       if (sole !== undefined && this.whole !== undefined) {
         yield [index, sole, this.whole];
       }
@@ -125,7 +135,7 @@ export class DimensionMaps<V extends { callCount: number }> {
   toObject<T>(toJSON: (value: V) => T): Record<HfDimensionKey, Record<string, T>> {
     return Object.fromEntries(
       CALL_DIMENSIONS.map((dimension, index) => {
-        const sole = this.soles[index];
+        const sole = this.sole(index);
         const figures =
           sole !== undefined && this.whole !== undefined
             ? Object.fromEntries([[sole, toJSON(this.whole)]])
@@ -136,8 +146,25 @@ export class DimensionMaps<V extends { callCount: number }> {
   }
 
   clear(): void {
-    this.maps.fill(undefined);
-    this.soles.fill(undefined);
+    this.maps = NO_MAPS;
+    this.sole0 = undefined;
+    this.sole1 = undefined;
+    this.sole2 = undefined;
+  }
+
+  /** The one name of dimension `index` (`CALL_DIMENSIONS` has three: see `THREE_DIMENSIONS`). */
+  private sole(index: number): string | undefined {
+    return index === 0 ? this.sole0 : index === 1 ? this.sole1 : this.sole2;
+  }
+
+  private setSole(index: number, name: string | undefined): void {
+    if (index === 0) {
+      this.sole0 = name;
+    } else if (index === 1) {
+      this.sole1 = name;
+    } else if (index === THREE_DIMENSIONS - 1) {
+      this.sole2 = name;
+    }
   }
 
   /** The map of a dimension, made now if need be: its one name so far gets a copy of the scope's figures. */
@@ -145,10 +172,16 @@ export class DimensionMaps<V extends { callCount: number }> {
     let map = this.maps[index];
     if (map === undefined) {
       map = new BoundedDimensionMap(this.maxNames, this.create, this.fold);
-      this.maps[index] = map;
-      const sole = this.soles[index];
+      // The shared empty array is never written: the first map gets this scope an array of its own.
+      const maps: Array<BoundedDimensionMap<V> | undefined> =
+        this.maps === NO_MAPS
+          ? CALL_DIMENSIONS.map(() => undefined)
+          : (this.maps as Array<BoundedDimensionMap<V> | undefined>);
+      maps[index] = map;
+      this.maps = maps;
+      const sole = this.sole(index);
       if (sole !== undefined && this.whole !== undefined) {
-        this.soles[index] = undefined;
+        this.setSole(index, undefined);
         this.fold(map.admit(sole, this.whole.callCount), this.whole);
       }
     }
