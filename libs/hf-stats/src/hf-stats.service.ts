@@ -3,7 +3,13 @@ import { invalidArgument } from './hf-stats.messages.js';
 import { HfStatsRecorder } from './recording/hf-stats.recorder.js';
 import { callRecordOfInput } from './recording/record-input.js';
 import { bindRecorder } from './recording/recorder-of.js';
-import { readSessionPage, readSnapshot } from './recording/stats-reader.js';
+import {
+  fetchSession,
+  fetchSessionPage,
+  fetchSnapshot,
+  readSessionPage,
+  readSnapshot,
+} from './recording/stats-reader.js';
 import { isPromiseLike } from './utils/is-promise-like.js';
 import { checkedSessionQuery, type HfSessionFilter, type HfSessionPageRequest } from './sessions/session-query.js';
 import type {
@@ -75,6 +81,34 @@ export class HfStatsService {
   getSnapshot(request: HfSessionPageRequest = {}): HfStatsSnapshot {
     const { sessionIdMaxLength } = this.recorder.options;
     return readSnapshot(this.recorder, checkedSessionQuery(request, sessionIdMaxLength, 'getSnapshot'));
+  }
+
+  /**
+   * As {@link getSessionStats}, but of any session the whole store retains, read now: with the Redis store, a
+   * session of any replica (one Redis round trip), with `partial: true` when Redis could not be read (then it is
+   * this replica's view, as `getSessionStats`). With the memory store, the same as `getSessionStats`. Never rejects.
+   */
+  fetchSessionStats(sessionId: string): Promise<HfSessionStats | undefined> {
+    return typeof sessionId === 'string' ? fetchSession(this.recorder, sessionId) : Promise.resolve(undefined);
+  }
+
+  /**
+   * As {@link listSessionsPage}, but of every session the whole store retains, read now (with the Redis store: the
+   * cluster's index in slices of 1,000, then the page's sessions; `partial: true` when Redis could not be read).
+   * @throws TypeError (synchronously) when the limit, a filter or the cursor is not valid.
+   */
+  fetchSessionsPage(request: HfSessionPageRequest = {}): Promise<HfSessionPage> {
+    const { sessionIdMaxLength } = this.recorder.options;
+    return fetchSessionPage(this.recorder, checkedSessionQuery(request, sessionIdMaxLength, 'fetchSessionsPage'));
+  }
+
+  /**
+   * What `GET /hf-stats` answers: {@link getSnapshot} with the page of {@link fetchSessionsPage}.
+   * @throws TypeError (synchronously) when `request` is not valid.
+   */
+  fetchSnapshot(request: HfSessionPageRequest = {}): Promise<HfStatsSnapshot> {
+    const { sessionIdMaxLength } = this.recorder.options;
+    return fetchSnapshot(this.recorder, checkedSessionQuery(request, sessionIdMaxLength, 'fetchSnapshot'));
   }
 
   /**

@@ -2,12 +2,15 @@ import { Logger } from '@nestjs/common';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { HfMemoryStore } from './hf-memory-store.js';
-import type { HfSessionEndHandler, HfStatsStore } from './hf-stats-store.js';
+import type { HfSessionEndHandler, HfStatsStore, HfStoreRead } from './hf-stats-store.js';
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
 import { RedisChunkSender } from './redis-chunk-sender.js';
+import { RedisClusterSessions } from './redis-cluster-sessions.js';
 import { RedisClusterView } from './redis-cluster-view.js';
 import type { SessionView } from './redis-flush-plan.js';
+import { RedisSessionReader } from './redis-session-reader.js';
+import { RedisSharedTimeline } from './redis-shared-timeline.js';
 import { RedisSessionViews } from './redis-session-views.js';
 import { clearSharedFigures } from './redis-shared-reset.js';
 import { RedisWriteBehind } from './redis-write-behind.js';
@@ -35,6 +38,10 @@ export class HfRedisStore implements HfStatsStore {
   private readonly sender: RedisChunkSender;
   private readonly writes: RedisWriteBehind;
   private readonly cluster: RedisClusterView;
+  private readonly clusterSessions: RedisClusterSessions;
+  /** The cluster's timeline: written on a timer of its own, one round trip per flush interval. */
+  readonly sharedTimeline: RedisSharedTimeline;
+  private timelineTimer: NodeJS.Timeout | undefined;
   private bufferOverflowCount = 0;
 
   constructor(
@@ -62,6 +69,13 @@ export class HfRedisStore implements HfStatsStore {
       () => this.partial,
     );
     this.cluster = new RedisClusterView(limits.maxModels, sessions, this.sender);
+    this.clusterSessions = new RedisClusterSessions(
+      new RedisSessionReader(redis, settings, limits.maxSessions),
+      limits.maxModels,
+      () => this.writes.inFlight?.buffer,
+      () => this.writes.pending,
+    );
+    this.sharedTimeline = new RedisSharedTimeline(redis, settings, limits.maxModels);
   }
 
   /**
@@ -90,6 +104,12 @@ export class HfRedisStore implements HfStatsStore {
   start(onSessionEnd: HfSessionEndHandler): void {
     this.cluster.onSessionEnd = onSessionEnd;
     this.writes.start();
+    if (this.timelineTimer === undefined) {
+      this.timelineTimer = setInterval(() => {
+        this.sharedTimeline.flush().catch(() => undefined);
+      }, this.settings.flushIntervalMs);
+      this.timelineTimer.unref();
+    }
   }
 
   record(call: HfCallRecord): void {
@@ -140,6 +160,22 @@ export class HfRedisStore implements HfStatsStore {
     return this.cluster.sessions.activeCount();
   }
 
+  /** Any session of the cluster, read from Redis now; this replica's view (`partial`) when Redis can't answer. */
+  async readSession(sessionId: string): Promise<HfStoreRead<HfSessionStats | undefined>> {
+    return this.readShared(
+      () => this.clusterSessions.session(sessionId),
+      () => this.sessionStats(sessionId),
+    );
+  }
+
+  /** A page of every session of the cluster, read from Redis now; this replica's view (`partial`) when it can't. */
+  async readSessions(query: HfSessionPageQuery): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>> {
+    return this.readShared(
+      () => this.clusterSessions.page(query),
+      () => this.listSessions(query),
+    );
+  }
+
   reset(): void {
     this.local.reset();
     this.writes.reset();
@@ -155,18 +191,21 @@ export class HfRedisStore implements HfStatsStore {
     this.reset();
     // A chunk sent before the reset lands first, so that the clear comes after it.
     await this.writes.flush();
+    await this.sharedTimeline.flush();
     await clearSharedFigures(this.redis, this.settings.keyPrefix);
     await this.writes.flush();
   }
 
-  /** Writes what is buffered now and refreshes the cluster view. Never rejects. */
-  flush(): Promise<void> {
-    return this.writes.flush();
+  /** Writes what is buffered now (figures and timeline) and refreshes the cluster view. Never rejects. */
+  async flush(): Promise<void> {
+    await Promise.all([this.writes.flush(), this.sharedTimeline.flush()]);
   }
 
   /** Flushes until everything recorded so far is written (or Redis fails), then closes its own connection. */
   async close(): Promise<void> {
-    await this.writes.close();
+    clearInterval(this.timelineTimer);
+    this.timelineTimer = undefined;
+    await Promise.all([this.writes.close(), this.sharedTimeline.flush()]);
     this.sender.runner.detach();
     if (this.ownsClient) {
       try {
@@ -175,6 +214,22 @@ export class HfRedisStore implements HfStatsStore {
         this.redis.disconnect();
       }
     }
+  }
+
+  /**
+   * A read of Redis after the flush under way (so that no chunk is shown both from Redis and from its buffer), or
+   * this replica's view at once while the connection is down, or when the read fails or times out.
+   */
+  private async readShared<T>(read: () => Promise<T>, local: () => T): Promise<HfStoreRead<T>> {
+    if (this.sender.runner.usable) {
+      try {
+        await this.writes.idle();
+        return { value: await read(), partial: false };
+      } catch {
+        // Answered from here below; the flush reports Redis's state.
+      }
+    }
+    return { value: local(), partial: true };
   }
 
   private sessionDelta(sessionId: string, now: number): SessionView | undefined {

@@ -78,6 +78,16 @@ export class RedisWriteBehind {
     await flushing;
   }
 
+  /**
+   * Settles when no flush is under way (at once if none is): a read of Redis made then sees every chunk that
+   * Redis applied already gone from the buffers, so that nothing is shown twice.
+   */
+  async idle(): Promise<void> {
+    while (this.flushing !== undefined) {
+      await this.flushing;
+    }
+  }
+
   /** Flushes until everything recorded so far is written (or Redis fails); warns of what is left. */
   async close(): Promise<void> {
     clearInterval(this.timer);

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { HfRedisClient } from './hf-stats-store.options.js';
+
+/**
+ * One Lua script of the store other than the flush script (the cluster reads, the shared timeline), run by its
+ * SHA with `EVAL` as the fallback where a node lacks it (a restarted node, or another node of a Cluster), and with a
+ * timeout. KEYS[1] is always the store's global hash, so that a Cluster client routes the call to the node of the
+ * prefix's slot, where every key the script builds from the prefix (ARGV[1]) lives too.
+ */
+export class RedisScript {
+  private readonly sha: string;
+
+  constructor(
+    private readonly redis: HfRedisClient,
+    private readonly source: string,
+    private readonly prefix: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /** Runs the script with ARGV `[prefix, ...args]`. Rejects after the timeout, or at once while not connected. */
+  async run(args: string[]): Promise<unknown> {
+    if (this.redis.status !== 'ready') {
+      // Never queued behind a reconnection: readers answer from what this replica has instead.
+      throw new Error(`Redis connection ${this.redis.status}`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.call([`${this.prefix}global`, this.prefix].concat(args)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async call(keyed: string[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(this.sha, 1, keyed);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) {
+        throw error;
+      }
+    }
+    return this.redis.eval(this.source, 1, keyed);
+  }
+}
