@@ -190,33 +190,44 @@ export class RedisSharedTimeline implements HfSharedTimeline {
     this.source?.applied(held.batch);
   }
 
-  /** The batch cut into numbered calls of at most MAX_WRITE_ARGS arguments (a minute may span two calls). */
+  /** The batch cut into numbered calls (a minute may span two calls). */
   private callsOf(batch: SharedTimelineBatch): string[][] {
-    const head = (): string[] => [
+    return splitTimelineBatch(batch, () => [
       'w',
       this.replicaId,
       String(++this.seq),
       String(Math.max(this.keyTtlMs, 3_600_000)),
       String(this.keyTtlMs),
       String(this.maxModels),
-    ];
-    const calls: string[][] = [];
-    let args = head();
-    for (const [minute, ops] of batch.ops) {
-      for (let start = 0; start < ops.length;) {
-        const room = Math.max(3, Math.floor((MAX_WRITE_ARGS - args.length - 2) / 3) * 3);
-        const part = ops.slice(start, start + room);
-        args.push(String(minute), String(part.length / 3), ...part);
-        start += part.length;
-        if (args.length >= MAX_WRITE_ARGS - 5) {
-          calls.push(args);
-          args = head();
-        }
-      }
-    }
-    if (args.length > 6) {
-      calls.push(args);
-    }
-    return calls;
+    ]);
   }
+}
+
+/**
+ * A batch as the arguments of script calls of at most {@link MAX_WRITE_ARGS} each (`head()` makes each call's
+ * first ones): per minute `minute count` then `count` triples; a minute that does not fit goes on in the next call.
+ */
+export function splitTimelineBatch(batch: SharedTimelineBatch, head: () => string[]): string[][] {
+  const calls: string[][] = [];
+  let args = head();
+  const headLength = args.length;
+  for (const [minute, ops] of batch.ops) {
+    for (let start = 0; start < ops.length;) {
+      if (MAX_WRITE_ARGS - args.length < 5) {
+        calls.push(args);
+        args = head();
+      }
+      const room = Math.floor((MAX_WRITE_ARGS - args.length - 2) / 3) * 3;
+      const part = ops.slice(start, start + room);
+      args.push(String(minute), String(part.length / 3));
+      for (const arg of part) {
+        args.push(arg);
+      }
+      start += part.length;
+    }
+  }
+  if (args.length > headLength) {
+    calls.push(args);
+  }
+  return calls;
 }
