@@ -41,7 +41,6 @@ export class HfRedisStore implements HfStatsStore {
   private readonly clusterSessions: RedisClusterSessions;
   /** The cluster's timeline: written on a timer of its own, one round trip per flush interval. */
   readonly sharedTimeline: RedisSharedTimeline;
-  private timelineTimer: NodeJS.Timeout | undefined;
   private bufferOverflowCount = 0;
 
   constructor(
@@ -74,8 +73,9 @@ export class HfRedisStore implements HfStatsStore {
       limits.maxModels,
       () => this.writes.inFlight?.buffer,
       () => this.writes.pending,
+      () => (this.sender.runner.usable ? this.writes.idle() : undefined),
     );
-    this.sharedTimeline = new RedisSharedTimeline(redis, settings, limits.maxModels);
+    this.sharedTimeline = new RedisSharedTimeline(redis, settings, limits.maxModels, () => this.sender.runner.usable);
   }
 
   /**
@@ -104,12 +104,7 @@ export class HfRedisStore implements HfStatsStore {
   start(onSessionEnd: HfSessionEndHandler): void {
     this.cluster.onSessionEnd = onSessionEnd;
     this.writes.start();
-    if (this.timelineTimer === undefined) {
-      this.timelineTimer = setInterval(() => {
-        this.sharedTimeline.flush().catch(() => undefined);
-      }, this.settings.flushIntervalMs);
-      this.timelineTimer.unref();
-    }
+    this.sharedTimeline.start(this.settings.flushIntervalMs);
   }
 
   record(call: HfCallRecord): void {
@@ -161,17 +156,17 @@ export class HfRedisStore implements HfStatsStore {
   }
 
   /** Any session of the cluster, read from Redis now; this replica's view (`partial`) when Redis can't answer. */
-  async readSession(sessionId: string): Promise<HfStoreRead<HfSessionStats | undefined>> {
-    return this.readShared(
-      () => this.clusterSessions.session(sessionId),
+  readSession(sessionId: string): Promise<HfStoreRead<HfSessionStats | undefined>> {
+    return this.clusterSessions.read(
+      (reads) => reads.session(sessionId),
       () => this.sessionStats(sessionId),
     );
   }
 
   /** A page of every session of the cluster, read from Redis now; this replica's view (`partial`) when it can't. */
-  async readSessions(query: HfSessionPageQuery): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>> {
-    return this.readShared(
-      () => this.clusterSessions.page(query),
+  readSessions(query: HfSessionPageQuery): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>> {
+    return this.clusterSessions.read(
+      (reads) => reads.page(query),
       () => this.listSessions(query),
     );
   }
@@ -203,9 +198,7 @@ export class HfRedisStore implements HfStatsStore {
 
   /** Flushes until everything recorded so far is written (or Redis fails), then closes its own connection. */
   async close(): Promise<void> {
-    clearInterval(this.timelineTimer);
-    this.timelineTimer = undefined;
-    await Promise.all([this.writes.close(), this.sharedTimeline.flush()]);
+    await Promise.all([this.writes.close(), this.sharedTimeline.close()]);
     this.sender.runner.detach();
     if (this.ownsClient) {
       try {
@@ -214,22 +207,6 @@ export class HfRedisStore implements HfStatsStore {
         this.redis.disconnect();
       }
     }
-  }
-
-  /**
-   * A read of Redis after the flush under way (so that no chunk is shown both from Redis and from its buffer), or
-   * this replica's view at once while the connection is down, or when the read fails or times out.
-   */
-  private async readShared<T>(read: () => Promise<T>, local: () => T): Promise<HfStoreRead<T>> {
-    if (this.sender.runner.usable) {
-      try {
-        await this.writes.idle();
-        return { value: await read(), partial: false };
-      } catch {
-        // Answered from here below; the flush reports Redis's state.
-      }
-    }
-    return { value: local(), partial: true };
   }
 
   private sessionDelta(sessionId: string, now: number): SessionView | undefined {

@@ -1,5 +1,6 @@
 import { pageSessions, type HfSessionPageOf, type HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfSessionStats } from '../stats/hf-stats.interfaces.js';
+import type { HfStoreRead } from './hf-stats-store.js';
 import type { FlushBuffer, SessionView } from './redis-flush-plan.js';
 import { deltaOf, fold, remoteView, sessionJsonOf, type SessionTimes } from './redis-session-parts.js';
 import type { RedisSessionReader } from './redis-session-reader.js';
@@ -18,7 +19,27 @@ export class RedisClusterSessions {
     private readonly older: () => FlushBuffer | undefined,
     /** The pending buffer. */
     private readonly newer: () => FlushBuffer,
+    /** Settles when no flush is under way; undefined while the connection is down (then reads answer at once). */
+    private readonly idle: () => Promise<void> | undefined,
   ) {}
+
+  /**
+   * A read of Redis after the flush under way (so that no chunk is shown both from Redis and from its buffer), or
+   * `local()` (this replica's view) with `partial: true` at once while the connection is down, or when the read
+   * fails or times out. Never rejects.
+   */
+  async read<T>(read: (reads: this) => Promise<T>, local: () => T): Promise<HfStoreRead<T>> {
+    const idle = this.idle();
+    if (idle !== undefined) {
+      try {
+        await idle;
+        return { value: await read(this), partial: false };
+      } catch {
+        // Answered from here below; the flush reports Redis's state.
+      }
+    }
+    return { value: local(), partial: true };
+  }
 
   /** One session as the cluster holds it now; undefined when neither Redis nor this replica's buffers know it. */
   async session(sessionId: string): Promise<HfSessionStats | undefined> {

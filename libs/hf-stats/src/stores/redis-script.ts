@@ -9,6 +9,7 @@ import type { HfRedisClient } from './hf-stats-store.options.js';
  */
 export class RedisScript {
   private readonly sha: string;
+  private ready: Promise<void> | undefined;
 
   constructor(
     private readonly redis: HfRedisClient,
@@ -19,16 +20,12 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** Runs the script with ARGV `[prefix, ...args]`. Rejects after the timeout, or at once while not connected. */
+  /** Runs the script with ARGV `[prefix, ...args]` once connected. Rejects after the timeout (waiting included). */
   async run(args: string[]): Promise<unknown> {
-    if (this.redis.status !== 'ready') {
-      // Never queued behind a reconnection: readers answer from what this replica has instead.
-      throw new Error(`Redis connection ${this.redis.status}`);
-    }
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.call([`${this.prefix}global`, this.prefix].concat(args)),
+        this.whenReady().then(() => this.call([`${this.prefix}global`, this.prefix].concat(args))),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
         }),
@@ -36,6 +33,20 @@ export class RedisScript {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Resolves when the connection is ready; one listener however many calls wait. */
+  private whenReady(): Promise<void> {
+    if (this.redis.status === 'ready') {
+      return Promise.resolve();
+    }
+    this.ready ??= new Promise((resolve) => {
+      this.redis.once('ready', () => {
+        this.ready = undefined;
+        resolve();
+      });
+    });
+    return this.ready;
   }
 
   private async call(keyed: string[]): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitTimelineBatch } from './redis-shared-timeline.js';
+import { splitTimelineBatch } from './redis-timeline-script.js';
 
 /** `count` triples of one minute. */
 function triples(count: number, tag: string): string[] {
