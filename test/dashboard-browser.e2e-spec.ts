@@ -328,7 +328,8 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
         const { page, problems } = await open(await app.getUrl());
         const ids = (): Promise<Array<string | null>> =>
           page.locator('#sessions tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session')));
-        expect((await ids()).toSorted()).toEqual(['served-elsewhere', 'served-elsewhere-too']);
+        // Most recently active first.
+        expect(await ids()).toEqual(['served-elsewhere-too', 'served-elsewhere']);
         await page.click('#sessions tbody tr[data-session="served-elsewhere"]');
         expect(await page.textContent('#detail-id')).toBe('served-elsewhere');
         // The charts are the cluster's: this replica made no call.
