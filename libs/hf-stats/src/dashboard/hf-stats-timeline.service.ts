@@ -85,7 +85,7 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
    * this replica's own calls only: {@link fetchTimeline} reads the cluster's.
    */
   getTimeline(minutes: number = this.ring.minutes, models = Number.POSITIVE_INFINITY): HfTimeline {
-    return this.answer(minutes, models, () => undefined);
+    return this.answer(Date.now(), minutes, models);
   }
 
   /**
@@ -98,11 +98,13 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
     if (shared === undefined) {
       return this.getTimeline(minutes, models);
     }
-    const [first, count] = this.window(minutes, Date.now());
+    const now = Date.now();
+    const [first, count] = this.window(minutes, now);
     try {
       await shared.idle();
       const hashes = await shared.read(first, count);
-      const timeline = this.answer(minutes, models, (i) => minuteOfHash(hashes[i], this.maxModels), false);
+      // The window of the read, whatever minute it is now.
+      const timeline = this.answer(now, minutes, models, (i) => minuteOfHash(hashes[i], this.maxModels));
       return { ...timeline, partial: false };
     } catch {
       return { ...this.getTimeline(minutes, models), partial: true };
@@ -138,16 +140,15 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The answer for the window ending now: each minute from `base` (Redis's, when read) or else the ring (this
+   * The answer for the window ending at `now`: each minute from `cluster` (Redis's, when read) or else the ring (this
    * replica's written minutes), with what is being written and what is buffered here.
    */
   private answer(
+    now: number,
     minutes: number,
     models: number,
-    base: (i: number) => MinuteSlot | undefined,
-    useRing = true,
+    cluster?: (i: number) => MinuteSlot | undefined,
   ): HfTimeline {
-    const now = Date.now();
     const [first, count] = this.window(minutes, now);
     const fit = Math.floor(HF_TIMELINE_MAX_POINTS / count) - 1;
     if (this.shared === undefined) {
@@ -156,7 +157,7 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
     const held = Array.from({ length: count }, (_, i) => {
       const minute = first + i;
       const parts = [
-        useRing ? this.ring.slot(minute) : base(i),
+        cluster === undefined ? this.ring.slot(minute) : cluster(i),
         this.sending?.minutes.get(minute),
         this.pending.minutes.get(minute),
       ];

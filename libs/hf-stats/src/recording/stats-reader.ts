@@ -68,7 +68,8 @@ export async function fetchSnapshot(recorder: HfStatsRecorder, query: HfSessionP
  */
 export async function fetchSession(recorder: HfStatsRecorder, sessionId: string): Promise<HfSessionStats | undefined> {
   const { store } = recorder;
-  if (store.readSession === undefined) {
+  // An id this module refuses was never recorded under it: no round trip for it (it may be any client input).
+  if (store.readSession === undefined || !recorder.isAllowedSessionId(sessionId)) {
     return store.sessionStats(sessionId);
   }
   const { value, partial } = await store.readSession(sessionId);

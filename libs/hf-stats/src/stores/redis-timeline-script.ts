@@ -12,15 +12,23 @@ export const MAX_WRITE_ARGS = 1_500;
  *   applied is kept, as for the flush's chunks. Each minute is the hash `<prefix>tl:<minute>`, expiring `keyTtlMs`
  *   after its last write; at most `maxModels` model names each (`#m` counts them), the rest under `m:other`.
  *   `<prefix>tl:minutes` lists the minutes written (for `reset({ cluster: true })`), trimmed to the window.
- * - `r` first count: the fields of the minutes `first .. first + count - 1`.
+ * - `l` first last: the minutes written from `first` to `last` (epoch minutes) and their sizes, `{ minute, fields, ... }`;
+ * - `r` minute...: the fields of each minute.
  */
 export const TIMELINE_SCRIPT = `
 local prefix = ARGV[1]
+if ARGV[2] == 'l' then
+  local out = {}
+  for _, minute in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'tl:minutes', ARGV[3], ARGV[4])) do
+    out[#out + 1] = minute
+    out[#out + 1] = redis.call('HLEN', prefix .. 'tl:' .. minute)
+  end
+  return out
+end
 if ARGV[2] == 'r' then
   local out = {}
-  local first = tonumber(ARGV[3])
-  for minute = first, first + tonumber(ARGV[4]) - 1 do
-    out[#out + 1] = redis.call('HGETALL', prefix .. 'tl:' .. minute)
+  for i = 3, #ARGV do
+    out[#out + 1] = redis.call('HGETALL', prefix .. 'tl:' .. ARGV[i])
   end
   return out
 end
