@@ -132,7 +132,10 @@ export class RedisSharedTimeline implements HfSharedTimeline {
       names.forEach((name, i) => {
         const flat = (replies[g] as string[][])[i];
         const held = minutes[Number(name) - first];
-        for (let f = 0; held !== undefined && f + 1 < flat.length; f += 2) {
+        if (held === undefined) {
+          return;
+        }
+        for (let f = 0; f + 1 < flat.length; f += 2) {
           held.set(flat[f], flat[f + 1]);
         }
       });
