@@ -43,7 +43,10 @@ export class HfStatsService {
     return this.recorder.store.globalStats();
   }
 
-  /** Figures of one session, or undefined when it is unknown (never seen, evicted or reset). */
+  /**
+   * Figures of one session, or undefined when it is unknown (never seen, evicted or reset). Synchronous: with the
+   * Redis store, this replica's view (see {@link fetchSessionStats} for any session of the cluster).
+   */
   getSessionStats(sessionId: string): HfSessionStats | undefined {
     return typeof sessionId === 'string' ? this.recorder.store.sessionStats(sessionId) : undefined;
   }
@@ -51,7 +54,8 @@ export class HfStatsService {
   /**
    * Retained sessions: active first, then ended; most recently active first within each, ties by id.
    * `active` keeps the active (`true`) or the ended (`false`) ones, `idPrefix` the ids that start with it,
-   * `limit` the first ones (default all: prefer {@link listSessionsPage} with many sessions).
+   * `limit` the first ones (default all: prefer {@link listSessionsPage} with many sessions). Synchronous: with
+   * the Redis store, the sessions this replica knows (see {@link fetchSessionsPage} for the whole cluster's).
    */
   listSessions(filter: HfSessionFilter = {}): HfSessionStats[] {
     const limit = filter.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(filter.limit));
@@ -65,7 +69,8 @@ export class HfStatsService {
    * (default 100, at most 1,000), the filters of {@link listSessions}, and `cursor`, the `nextCursor` of the
    * previous page. Paging is keyset-based: sessions added or used meanwhile never shift a page. A page of
    * sessions with many models stops early, within 6 KB of JSON per session asked for (at least one session):
-   * follow `nextCursor`.
+   * follow `nextCursor`. Synchronous: with the Redis store, the sessions this replica knows ({@link fetchSessionsPage}
+   * reads the cluster's).
    * @throws TypeError when the limit, a filter or the cursor is not valid (the value is not repeated).
    */
   listSessionsPage(request: HfSessionPageRequest = {}): HfSessionPage {
@@ -74,8 +79,9 @@ export class HfStatsService {
   }
 
   /**
-   * What `GET /hf-stats` answers: global figures, the module's own counters and one page of sessions
-   * (the first 100 by default; `request` as for {@link listSessionsPage}).
+   * Global figures, the module's own counters and one page of sessions (the first 100 by default; `request` as
+   * for {@link listSessionsPage}). Synchronous: with the Redis store, its page is this replica's view, where
+   * `GET /hf-stats` answers {@link fetchSnapshot}.
    * @throws TypeError when `request` is not valid.
    */
   getSnapshot(request: HfSessionPageRequest = {}): HfStatsSnapshot {
@@ -103,7 +109,8 @@ export class HfStatsService {
   }
 
   /**
-   * What `GET /hf-stats` answers: {@link getSnapshot} with the page of {@link fetchSessionsPage}.
+   * What `GET /hf-stats` answers: {@link getSnapshot} with the page of {@link fetchSessionsPage} (with the Redis
+   * store, `partial` is also true when that page could not be read).
    * @throws TypeError (synchronously) when `request` is not valid.
    */
   fetchSnapshot(request: HfSessionPageRequest = {}): Promise<HfStatsSnapshot> {
