@@ -101,7 +101,6 @@ export class HfStatsTimelineService implements OnModuleInit, OnModuleDestroy {
     const now = Date.now();
     const [first, count] = this.window(minutes, now);
     try {
-      await shared.idle();
       const hashes = await shared.read(first, count);
       // The window of the read, whatever minute it is now.
       const timeline = this.answer(now, minutes, models, (i) => minuteOfHash(hashes[i], this.maxModels));

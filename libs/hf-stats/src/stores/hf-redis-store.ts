@@ -73,7 +73,11 @@ export class HfRedisStore implements HfStatsStore {
       limits.maxModels,
       () => this.writes.inFlight?.buffer,
       () => this.writes.pending,
-      () => (this.sender.runner.usable ? this.writes.idle() : undefined),
+      {
+        usable: () => this.sender.runner.usable,
+        idle: () => this.writes.idle(),
+        generation: () => this.writes.generation,
+      },
     );
     this.sharedTimeline = new RedisSharedTimeline(redis, settings, limits.maxModels, () => this.sender.runner.usable);
   }

@@ -3,6 +3,7 @@ import type { HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import type { HfStoreRead } from './hf-stats-store.js';
 import type { FlushBuffer, SessionView } from './redis-flush-plan.js';
 import { deltaOf, fold, remoteView, sessionJsonOf, type SessionTimes } from './redis-session-parts.js';
+import { readQuietly } from './redis-script.js';
 import type { RedisSessionReader } from './redis-session-reader.js';
 
 /**
@@ -19,21 +20,20 @@ export class RedisClusterSessions {
     private readonly older: () => FlushBuffer | undefined,
     /** The pending buffer. */
     private readonly newer: () => FlushBuffer,
-    /** Settles when no flush is under way; undefined while the connection is down (then reads answer at once). */
-    private readonly idle: () => Promise<void> | undefined,
+    /** The flushes: whether the connection can take a command, when none is under way, and their generation. */
+    private readonly flushes: { usable: () => boolean; idle: () => Promise<void>; generation: () => number },
   ) {}
 
   /**
-   * A read of Redis after the flush under way (so that no chunk is shown both from Redis and from its buffer), or
+   * A read of Redis while no flush is under way (`readQuietly`: no chunk shown both from Redis and its buffer), or
    * `local()` (this replica's view) with `partial: true` at once while the connection is down, or when the read
    * fails or times out. Never rejects.
    */
   async read<T>(read: (reads: this) => Promise<T>, local: () => T): Promise<HfStoreRead<T>> {
-    const idle = this.idle();
-    if (idle !== undefined) {
+    const { usable, idle, generation } = this.flushes;
+    if (usable()) {
       try {
-        await idle;
-        return { value: await read(this), partial: false };
+        return { value: await readQuietly(idle, generation, () => read(this)), partial: false };
       } catch {
         // Answered from here below; the flush reports Redis's state.
       }

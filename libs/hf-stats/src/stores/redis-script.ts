@@ -60,3 +60,28 @@ export class RedisScript {
     return this.redis.eval(this.source, 1, keyed);
   }
 }
+
+/** Attempts of {@link readQuietly} before it answers that Redis could not be read consistently. */
+const QUIET_ATTEMPTS = 3;
+
+/**
+ * Reads Redis while this replica writes nothing to it: after the write under way (`idle`), and again if one
+ * started or ended meanwhile (`generation` changed). Otherwise a write applied in Redis whose answer is not yet
+ * handled here would be counted twice: from Redis, and from the buffer it has not left yet. Rejects after
+ * {@link QUIET_ATTEMPTS} attempts (then readers answer this replica's view).
+ */
+export async function readQuietly<T>(
+  idle: () => Promise<void>,
+  generation: () => number,
+  read: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; attempt < QUIET_ATTEMPTS; attempt += 1) {
+    await idle();
+    const before = generation();
+    const value = await read();
+    if (generation() === before) {
+      return value;
+    }
+  }
+  throw new Error('Redis kept being written while read');
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
-import { RedisScript } from './redis-script.js';
+import { readQuietly, RedisScript } from './redis-script.js';
 import { splitTimelineBatch, TIMELINE_SCRIPT, type SharedTimelineBatch } from './redis-timeline-script.js';
 
 export type { SharedTimelineBatch } from './redis-timeline-script.js';
@@ -29,9 +29,11 @@ export interface SharedTimelineSource {
 export interface HfSharedTimeline {
   /** Writes `source`'s batches from now on, each minute key expiring `keyTtlMs` after its last write. */
   attach(source: SharedTimelineSource, keyTtlMs: number): () => void;
-  /** Settles when no write is under way: a read made then never sees a batch both in Redis and still held here. */
-  idle(): Promise<void>;
-  /** The fields of the minutes `first .. first + count - 1` (epoch minutes). Rejects when Redis can't answer. */
+  /**
+   * The fields of the minutes `first .. first + count - 1` (epoch minutes), read while this replica writes none
+   * (so that a batch is never both in Redis and still held here when the read is handled). Rejects when Redis
+   * can't answer.
+   */
   read(first: number, count: number): Promise<Array<Map<string, string>>>;
 }
 
@@ -44,6 +46,8 @@ export class RedisSharedTimeline implements HfSharedTimeline {
   private held: { batch: SharedTimelineBatch; calls: string[][] } | undefined;
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Changes when a write starts and when it ends. */
+  private generation = 0;
 
   constructor(
     redis: HfRedisClient,
@@ -93,8 +97,10 @@ export class RedisSharedTimeline implements HfSharedTimeline {
     await this.idle();
     const writing = this.write().finally(() => {
       this.writing = undefined;
+      this.generation += 1;
     });
     this.writing = writing;
+    this.generation += 1;
     await writing;
   }
 
@@ -102,6 +108,14 @@ export class RedisSharedTimeline implements HfSharedTimeline {
     if (!this.usable()) {
       throw new Error('Redis unreachable');
     }
+    return readQuietly(
+      () => this.idle(),
+      () => this.generation,
+      () => this.readMinutes(first, count),
+    );
+  }
+
+  private async readMinutes(first: number, count: number): Promise<Array<Map<string, string>>> {
     // Which minutes Redis holds, and their sizes; then those minutes, grouped into calls of bounded size.
     const lists: Array<Promise<unknown>> = [];
     for (let start = first; start < first + count; start += LIST_MINUTES) {
