@@ -70,13 +70,23 @@ describe.runIf(enabled).each(backends)('the whole cluster from every replica, on
   const prefix = uniquePrefix();
   const cluster = new OwnRedisCluster();
   let replicas: Replica[] = [];
-  /** Calls sent, in total. */
+  /** Calls sent, in total and per minute (epoch minutes; the replicas share this machine's clock). */
   let sent = 0;
+  const sentByMinute = new Map<number, number>();
+  /** Requests that ran across a minute boundary: their calls' minute is not known here. */
+  let straddled = 0;
 
   async function work(replica: Replica, session: string | undefined, query: string): Promise<void> {
+    const minute = Math.floor(Date.now() / 60_000);
     const call = request(replica.url).post(`/work?${query}`);
     const { body } = await (session === undefined ? call : call.set('x-session-id', session)).expect(201);
-    sent += (body as { recorded: number }).recorded;
+    const { recorded } = body as { recorded: number };
+    sent += recorded;
+    if (Math.floor(Date.now() / 60_000) === minute) {
+      sentByMinute.set(minute, (sentByMinute.get(minute) ?? 0) + recorded);
+    } else {
+      straddled += 1;
+    }
   }
 
   async function flushAll(): Promise<void> {
@@ -178,6 +188,12 @@ describe.runIf(enabled).each(backends)('the whole cluster from every replica, on
     }
     const calls = timelines[0].global.reduce((sum, point) => sum + point.callCount, 0);
     expect(calls).toBe(sent);
+    if (straddled === 0) {
+      // Exact per minute too.
+      for (const point of timelines[0].global) {
+        expect(point.callCount).toBe(sentByMinute.get(Date.parse(point.at) / 60_000) ?? 0);
+      }
+    }
     expect(timelines[0].byModel['model-q'].reduce((sum, point) => sum + point.callCount, 0)).toBe(10);
     expect(timelines[1]).toEqual(timelines[0]);
     expect(timelines[2]).toEqual(timelines[0]);
