@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { redisTestsEnabled } from '../../../../test/fixtures/redis/redis-support.js';
 import { StoreHarness, TEST_LIMITS } from '../../../../test/fixtures/redis/store-harness.js';
 import { decodeSessionCursor, encodeSessionCursor } from '../sessions/session-cursor.js';
@@ -10,7 +10,10 @@ const enabled = await redisTestsEnabled('HfRedisStore cluster reads');
 
 describe.runIf(enabled)('HfRedisStore: pages of every session of the cluster, read from Redis', () => {
   const harness = new StoreHarness();
-  afterEach(() => harness.cleanup());
+  afterEach(async () => {
+    vi.useRealTimers();
+    await harness.cleanup();
+  });
 
   it('pages over several index slices in the one listing order, ties by id, with exact counts', async () => {
     const prefix = harness.prefix();
@@ -88,5 +91,25 @@ describe.runIf(enabled)('HfRedisStore: pages of every session of the cluster, re
       ['shared', 2],
     ]);
     expect(page.sessionCount).toBe(2);
+  });
+
+  it('a replica whose clock is 90 s ahead shows the times of its own clock, while Redis keeps its own', async () => {
+    const prefix = harness.prefix();
+    const admin = harness.admin();
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Date.now() + 90_000);
+    const { store } = await harness.replica(prefix);
+    const at = Date.now();
+    store.record(callRecord({ sessionId: 'skewed', endedAt: at }));
+    await store.flush();
+    const held = Number(await admin.hget(`${prefix}session:skewed`, 'lastActivityAt'));
+    expect(Math.abs(held - (at - 90_000))).toBeLessThan(1_000);
+    for (let read = 0; read < 3; read++) {
+      const { value } = await store.readSession('skewed');
+      expect(Math.abs(Date.parse(value?.lastActivityAt ?? '') - at)).toBeLessThan(1_000);
+      const page = (await store.readSessions({ limit: 1 })).value;
+      // The offset is refined as round trips get shorter: by a few milliseconds at most.
+      expect(Math.abs(Date.parse(page.items[0].lastActivityAt) - at)).toBeLessThan(1_000);
+    }
   });
 });

@@ -40,9 +40,10 @@ export interface IndexEntry {
 /**
  * Reads the cluster's sessions from Redis on demand, for the routes and the dashboard: the index (ids, last
  * activity, active or not) in slices of {@link INDEX_SLICE}, and one session's hash. Times are moved to this
- * replica's clock by an offset that changes only when a read measures it off by more than that read's uncertainty
- * (half its round trip): replicas whose clocks agree all show Redis's times as they are, so that every replica
- * answers the same pages, and a cursor made on one is valid on another.
+ * replica's clock by an offset that moves only when a read shows it outside that read's uncertainty (half its round
+ * trip), and then only to the edge of it: replicas whose clocks agree keep 0 and show Redis's times as they are, so
+ * that every replica answers the same pages, and a cursor made on one is valid on another. With clocks apart, the
+ * offset settles within a few reads, moving by a few milliseconds.
  */
 export class RedisSessionReader {
   /** Redis's clock minus this replica's, in whole milliseconds. */
@@ -105,9 +106,14 @@ export class RedisSessionReader {
     const sentAt = Date.now();
     const reply = await this.script.run(args);
     const receivedAt = Date.now();
+    // Redis's clock was read between the two: the offset lies within half the round trip of the estimate (plus a
+    // millisecond for the whole-millisecond clocks). Moved only as far as that interval asks.
     const estimate = (reply as [number])[0] - (sentAt + receivedAt) / 2;
-    if (Math.abs(estimate - this.clockOffset) > (receivedAt - sentAt) / 2 + 1) {
-      this.clockOffset = Math.round(estimate);
+    const uncertainty = (receivedAt - sentAt) / 2 + 1;
+    if (this.clockOffset < estimate - uncertainty) {
+      this.clockOffset = Math.ceil(estimate - uncertainty);
+    } else if (this.clockOffset > estimate + uncertainty) {
+      this.clockOffset = Math.floor(estimate + uncertainty);
     }
     return reply;
   }
