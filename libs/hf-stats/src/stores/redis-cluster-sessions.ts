@@ -25,15 +25,14 @@ export class RedisClusterSessions {
   ) {}
 
   /**
-   * A read of Redis while no flush is under way (`readQuietly`: no chunk shown both from Redis and its buffer), or
-   * `local()` (this replica's view) with `partial: true` at once while the connection is down, or when the read
+   * A read of Redis (its figures read while no flush is under way: no chunk shown both from Redis and its buffer),
+   * or `local()` (this replica's view) with `partial: true` at once while the connection is down, or when the read
    * fails or times out. Never rejects.
    */
   async read<T>(read: (reads: this) => Promise<T>, local: () => T): Promise<HfStoreRead<T>> {
-    const { usable, idle, generation } = this.flushes;
-    if (usable()) {
+    if (this.flushes.usable()) {
       try {
-        return { value: await readQuietly(idle, generation, () => read(this)), partial: false };
+        return { value: await read(this), partial: false };
       } catch {
         // Answered from here below; the flush reports Redis's state.
       }
@@ -43,7 +42,7 @@ export class RedisClusterSessions {
 
   /** One session as the cluster holds it now; undefined when neither Redis nor this replica's buffers know it. */
   async session(sessionId: string): Promise<HfSessionStats | undefined> {
-    return this.build(sessionId, await this.reader.hash(sessionId));
+    return this.build(sessionId, await this.quietly(() => this.reader.hash(sessionId)));
   }
 
   /**
@@ -80,8 +79,14 @@ export class RedisClusterSessions {
       },
       query,
     );
-    const hashes = await Promise.all(
-      page.items.map((sessionId) => (index.has(sessionId) ? this.reader.hash(sessionId) : Promise.resolve(undefined))),
+    // The index only orders (a chunk applied meanwhile moves a session by its last activity at most); the figures
+    // must not be both in Redis and in a buffer.
+    const hashes = await this.quietly(() =>
+      Promise.all(
+        page.items.map((sessionId) =>
+          index.has(sessionId) ? this.reader.hash(sessionId) : Promise.resolve(undefined),
+        ),
+      ),
     );
     const items: HfSessionStats[] = [];
     page.items.forEach((sessionId, i) => {
@@ -91,6 +96,11 @@ export class RedisClusterSessions {
       }
     });
     return { ...page, items };
+  }
+
+  /** `read` while this replica writes nothing to Redis (`readQuietly`). */
+  private quietly<T>(read: () => Promise<T>): Promise<T> {
+    return readQuietly(this.flushes.idle, this.flushes.generation, read);
   }
 
   /** A session from its hash (if Redis holds it) and this replica's buffered parts. */
