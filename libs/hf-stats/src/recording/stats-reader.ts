@@ -53,7 +53,7 @@ export async function fetchSessionPage(
   if (store.readSessions === undefined) {
     return readSessionPage(recorder, query, maxBytes);
   }
-  const { value: page, partial } = await store.readSessions(query);
+  const { value: page, partial } = await store.readSessions(query, maxBytes);
   return { ...sessionPageAnswer(page, page.items, maxBytes), partial };
 }
 

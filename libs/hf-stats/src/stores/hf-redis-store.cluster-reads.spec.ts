@@ -112,4 +112,27 @@ describe.runIf(enabled)('HfRedisStore: pages of every session of the cluster, re
       expect(Math.abs(Date.parse(page.items[0].lastActivityAt) - at)).toBeLessThan(1_000);
     }
   });
+
+  it('stops reading the hashes of a page once its sessions hold the byte budget', async () => {
+    const server = await harness.ownServer();
+    const prefix = harness.prefix(server.url);
+    const admin = harness.admin(server.url);
+    const { store } = await harness.replica(prefix, server.url);
+    // 150 sessions of 40 models each: some 14 KB of JSON each, over the 6 KB per session a page may hold.
+    for (let i = 0; i < 150; i++) {
+      for (let m = 0; m < 40; m++) {
+        store.record(callRecord({ sessionId: `big-${i}`, model: `model-${m}`, endedAt: Date.now() }));
+      }
+    }
+    await store.flush();
+    const scriptCalls = async (): Promise<number> =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const before = await scriptCalls();
+    const { value: page } = await store.readSessions({ limit: 150 }, 150 * 6 * 1024);
+    const calls = (await scriptCalls()) - before;
+    // The index (one call), then one batch of 100 hashes, which holds more than the budget: not the other 50.
+    expect(page.items).toHaveLength(100);
+    expect(calls).toBe(101);
+    expect(page.matchCount).toBe(150);
+  });
 });

@@ -168,9 +168,9 @@ export class HfRedisStore implements HfStatsStore {
   }
 
   /** A page of every session of the cluster, read from Redis now; this replica's view (`partial`) when it can't. */
-  readSessions(query: HfSessionPageQuery): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>> {
+  readSessions(query: HfSessionPageQuery, maxBytes?: number): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>> {
     return this.clusterSessions.read(
-      (reads) => reads.page(query),
+      (reads) => reads.page(query, maxBytes),
       () => this.listSessions(query),
     );
   }

@@ -71,8 +71,11 @@ export interface HfStatsStore {
    * `sessionStats`'s answer with `partial: true`.
    */
   readSession?(sessionId: string): Promise<HfStoreRead<HfSessionStats | undefined>>;
-  /** One page of every session the whole store holds, read when asked; otherwise as `readSession`. */
-  readSessions?(query: HfSessionPageQuery): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>>;
+  /**
+   * One page of every session the whole store holds, read when asked; otherwise as `readSession`. It may stop
+   * reading once its sessions hold more than `maxBytes` of JSON (the reader cuts the page there).
+   */
+  readSessions?(query: HfSessionPageQuery, maxBytes?: number): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>>;
   /** The cluster's per-minute timeline, which the timeline service writes to and reads (the Redis store only). */
   readonly sharedTimeline?: HfSharedTimeline;
   /** Calls the shared store lost that no running replica could write again (the Redis store only). */

@@ -6,6 +6,9 @@ import { deltaOf, fold, remoteView, sessionJsonOf, type SessionTimes } from './r
 import { readQuietly } from './redis-script.js';
 import type { RedisSessionReader } from './redis-session-reader.js';
 
+/** Session hashes read together (one round trip) while a page is under its byte budget. */
+const PAGE_READ_BATCH = 100;
+
 /**
  * Any session the cluster retains, read from Redis when asked (the routes, the dashboard, the `fetch*` methods of
  * `HfStatsService`), with what this replica has buffered and not yet written added, as the cached view does: a
@@ -48,9 +51,9 @@ export class RedisClusterSessions {
   /**
    * One page of every session the cluster retains: the index in slices, this replica's buffered sessions folded in
    * (they may be newer, or not written yet), the page chosen, then the hashes of the page's sessions only (one
-   * `HGETALL` each, sent together: at most `limit` of them).
+   * `HGETALL` each, 100 sent together at a time, until the sessions read hold more than `maxBytes` of JSON).
    */
-  async page(query: HfSessionPageQuery): Promise<HfSessionPageOf<HfSessionStats>> {
+  async page(query: HfSessionPageQuery, maxBytes = Number.POSITIVE_INFINITY): Promise<HfSessionPageOf<HfSessionStats>> {
     const index = await this.reader.index();
     const times = new Map<string, SessionTimes>();
     for (const [sessionId, entry] of index) {
@@ -79,22 +82,30 @@ export class RedisClusterSessions {
       },
       query,
     );
-    // The index only orders (a chunk applied meanwhile moves a session by its last activity at most); the figures
-    // must not be both in Redis and in a buffer.
-    const hashes = await this.quietly(() =>
-      Promise.all(
-        page.items.map((sessionId) =>
-          index.has(sessionId) ? this.reader.hash(sessionId) : Promise.resolve(undefined),
-        ),
-      ),
-    );
+    // Read in batches, stopped once the page holds `maxBytes` of JSON (the reader cuts it there): a page of 1,000
+    // sessions of many models each never brings their every hash from Redis.
     const items: HfSessionStats[] = [];
-    page.items.forEach((sessionId, i) => {
-      const session = this.build(sessionId, hashes[i]);
-      if (session !== undefined) {
-        items.push(session);
+    let bytes = 0;
+    for (let start = 0; start < page.items.length; start += PAGE_READ_BATCH) {
+      if (bytes > maxBytes) {
+        break;
       }
-    });
+      const ids = page.items.slice(start, start + PAGE_READ_BATCH);
+      // The index only orders (a chunk applied meanwhile moves a session by its last activity at most); the figures
+      // must not be both in Redis and in a buffer.
+      const hashes = await this.quietly(() =>
+        Promise.all(
+          ids.map((sessionId) => (index.has(sessionId) ? this.reader.hash(sessionId) : Promise.resolve(undefined))),
+        ),
+      );
+      for (let i = 0; i < ids.length; i += 1) {
+        const session = this.build(ids[i], hashes[i]);
+        if (session !== undefined) {
+          items.push(session);
+          bytes += maxBytes === Number.POSITIVE_INFINITY ? 0 : Buffer.byteLength(JSON.stringify(session));
+        }
+      }
+    }
     return { ...page, items };
   }
 
