@@ -9,12 +9,15 @@ import { startHfSimulator, type HfSimulator } from '../src/simulator/hf-simulato
 import { createApp } from './fixtures/create-app.js';
 import { createDashboardAppModule } from './fixtures/dashboard/dashboard-app.js';
 import { browserSkipReason, launchChromium } from './fixtures/dashboard/browser.js';
+import { deleteKeys, isRedisReachable, SHARED_REDIS_URL, uniquePrefix } from './fixtures/redis/redis-support.js';
 
 const OUTPUT_DIR = resolve(import.meta.dirname, '..', 'test-output');
 /** Shown as text, or it would set `window.__pwned`. */
 const HOSTILE_MODEL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 
 const skipReason = browserSkipReason();
+/** The Redis store's case needs the shared Redis; the others run without it. */
+const redisEnabled = await isRedisReachable();
 if (skipReason !== undefined) {
   console.warn(`dashboard-browser.e2e-spec.ts skipped: ${skipReason}`);
 }
@@ -300,6 +303,44 @@ describe.skipIf(skipReason !== undefined)('the dashboard in headless Chromium', 
     expect(['rgb(246, 247, 249)', 'rgb(16, 20, 27)']).toContain(background);
     expect(problems).toEqual([]);
   });
+
+  it.runIf(redisEnabled)(
+    'with the Redis store, lists and charts the sessions and calls another replica served',
+    async () => {
+      const prefix = uniquePrefix();
+      // listedSessions: 1, so that what a flush reads back (the most recent session) cannot be what lists them.
+      const store = {
+        type: 'redis',
+        url: SHARED_REDIS_URL,
+        keyPrefix: prefix,
+        flushIntervalMs: 60_000,
+        listedSessions: 1,
+      } as const;
+      const other = await createApp(createDashboardAppModule(simulator.url, { store }), 'express');
+      try {
+        app = await createApp(createDashboardAppModule(simulator.url, { store }), 'express');
+        const otherUrl = await other.getUrl();
+        await embed(otherUrl, 'served-elsewhere', 'BAAI/bge-small-en-v1.5', ['a', 'b']);
+        await embed(otherUrl, 'served-elsewhere-too', 'BAAI/bge-small-en-v1.5', ['c']);
+        await other.get(HfStatsService).flush();
+        await app.get(HfStatsService).flush();
+
+        const { page, problems } = await open(await app.getUrl());
+        const ids = (): Promise<Array<string | null>> =>
+          page.locator('#sessions tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session')));
+        // Most recently active first.
+        expect(await ids()).toEqual(['served-elsewhere-too', 'served-elsewhere']);
+        await page.click('#sessions tbody tr[data-session="served-elsewhere"]');
+        expect(await page.textContent('#detail-id')).toBe('served-elsewhere');
+        // The charts are the cluster's: this replica made no call.
+        expect(await page.locator('#chart-calls rect.bar-calls').count()).toBeGreaterThan(0);
+        expect(problems).toEqual([]);
+      } finally {
+        await other.close();
+        await deleteKeys(SHARED_REDIS_URL, prefix);
+      }
+    },
+  );
 
   it('runs no inline script injected into the page: its CSP refuses it', async () => {
     app = await createApp(createDashboardAppModule(simulator.url), 'express');

@@ -13,7 +13,7 @@ import { UNKNOWN_SESSION } from './hf-stats.messages.js';
 import { HfStatsService } from './hf-stats.service.js';
 import type { HfStatsRecorder } from './recording/hf-stats.recorder.js';
 import { recorderOf } from './recording/recorder-of.js';
-import { readSessionPage, readSnapshot } from './recording/stats-reader.js';
+import { fetchSession, fetchSessionPage, fetchSnapshot } from './recording/stats-reader.js';
 import type { HfSessionPageQuery } from './sessions/session-page.js';
 import { isSessionQueryProblem, sessionQueryOf } from './sessions/session-query.js';
 import type { HfSessionPage, HfSessionStats, HfStatsSnapshot } from './stats/hf-stats.interfaces.js';
@@ -30,16 +30,17 @@ export class HfStatsControllerBase {
     this.recorder = recorderOf(stats) as HfStatsRecorder;
   }
 
-  getStats(query: Record<string, unknown> = {}): HfStatsSnapshot {
-    return readSnapshot(this.recorder, this.sessionQuery(query));
+  /** With the Redis store, the page of sessions is read from the whole cluster (any replica answers the same). */
+  getStats(query: Record<string, unknown> = {}): Promise<HfStatsSnapshot> {
+    return fetchSnapshot(this.recorder, this.sessionQuery(query));
   }
 
-  getSessions(query: Record<string, unknown> = {}): HfSessionPage {
-    return readSessionPage(this.recorder, this.sessionQuery(query));
+  getSessions(query: Record<string, unknown> = {}): Promise<HfSessionPage> {
+    return fetchSessionPage(this.recorder, this.sessionQuery(query));
   }
 
-  getSession(sessionId: string): HfSessionStats {
-    const session = this.stats.getSessionStats(sessionId);
+  async getSession(sessionId: string): Promise<HfSessionStats> {
+    const session = typeof sessionId === 'string' ? await fetchSession(this.recorder, sessionId) : undefined;
     if (session === undefined) {
       // The id is not echoed: it is user input.
       throw new NotFoundException(UNKNOWN_SESSION);
@@ -75,17 +76,17 @@ export function createHfStatsController(
     }
 
     @Get()
-    override getStats(@Query() query: Record<string, unknown>): HfStatsSnapshot {
+    override getStats(@Query() query: Record<string, unknown>): Promise<HfStatsSnapshot> {
       return super.getStats(query);
     }
 
     @Get('sessions')
-    override getSessions(@Query() query: Record<string, unknown>): HfSessionPage {
+    override getSessions(@Query() query: Record<string, unknown>): Promise<HfSessionPage> {
       return super.getSessions(query);
     }
 
     @Get('sessions/:id')
-    override getSession(@Param('id') sessionId: string): HfSessionStats {
+    override getSession(@Param('id') sessionId: string): Promise<HfSessionStats> {
       return super.getSession(sessionId);
     }
   }

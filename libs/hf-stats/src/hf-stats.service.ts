@@ -3,7 +3,13 @@ import { invalidArgument } from './hf-stats.messages.js';
 import { HfStatsRecorder } from './recording/hf-stats.recorder.js';
 import { callRecordOfInput } from './recording/record-input.js';
 import { bindRecorder } from './recording/recorder-of.js';
-import { readSessionPage, readSnapshot } from './recording/stats-reader.js';
+import {
+  fetchSession,
+  fetchSessionPage,
+  fetchSnapshot,
+  readSessionPage,
+  readSnapshot,
+} from './recording/stats-reader.js';
 import { isPromiseLike } from './utils/is-promise-like.js';
 import { checkedSessionQuery, type HfSessionFilter, type HfSessionPageRequest } from './sessions/session-query.js';
 import type {
@@ -37,7 +43,10 @@ export class HfStatsService {
     return this.recorder.store.globalStats();
   }
 
-  /** Figures of one session, or undefined when it is unknown (never seen, evicted or reset). */
+  /**
+   * Figures of one session, or undefined when it is unknown (never seen, evicted or reset). Synchronous: with the
+   * Redis store, this replica's view (see {@link fetchSessionStats} for any session of the cluster).
+   */
   getSessionStats(sessionId: string): HfSessionStats | undefined {
     return typeof sessionId === 'string' ? this.recorder.store.sessionStats(sessionId) : undefined;
   }
@@ -45,7 +54,8 @@ export class HfStatsService {
   /**
    * Retained sessions: active first, then ended; most recently active first within each, ties by id.
    * `active` keeps the active (`true`) or the ended (`false`) ones, `idPrefix` the ids that start with it,
-   * `limit` the first ones (default all: prefer {@link listSessionsPage} with many sessions).
+   * `limit` the first ones (default all: prefer {@link listSessionsPage} with many sessions). Synchronous: with
+   * the Redis store, the sessions this replica knows (see {@link fetchSessionsPage} for the whole cluster's).
    */
   listSessions(filter: HfSessionFilter = {}): HfSessionStats[] {
     const limit = filter.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(filter.limit));
@@ -59,7 +69,8 @@ export class HfStatsService {
    * (default 100, at most 1,000), the filters of {@link listSessions}, and `cursor`, the `nextCursor` of the
    * previous page. Paging is keyset-based: sessions added or used meanwhile never shift a page. A page of
    * sessions with many models stops early, within 6 KB of JSON per session asked for (at least one session):
-   * follow `nextCursor`.
+   * follow `nextCursor`. Synchronous: with the Redis store, the sessions this replica knows ({@link fetchSessionsPage}
+   * reads the cluster's).
    * @throws TypeError when the limit, a filter or the cursor is not valid (the value is not repeated).
    */
   listSessionsPage(request: HfSessionPageRequest = {}): HfSessionPage {
@@ -68,13 +79,43 @@ export class HfStatsService {
   }
 
   /**
-   * What `GET /hf-stats` answers: global figures, the module's own counters and one page of sessions
-   * (the first 100 by default; `request` as for {@link listSessionsPage}).
+   * Global figures, the module's own counters and one page of sessions (the first 100 by default; `request` as
+   * for {@link listSessionsPage}). Synchronous: with the Redis store, its page is this replica's view, where
+   * `GET /hf-stats` answers {@link fetchSnapshot}.
    * @throws TypeError when `request` is not valid.
    */
   getSnapshot(request: HfSessionPageRequest = {}): HfStatsSnapshot {
     const { sessionIdMaxLength } = this.recorder.options;
     return readSnapshot(this.recorder, checkedSessionQuery(request, sessionIdMaxLength, 'getSnapshot'));
+  }
+
+  /**
+   * As {@link getSessionStats}, but of any session the whole store retains, read now: with the Redis store, a
+   * session of any replica (one Redis round trip), with `partial: true` when Redis could not be read (then it is
+   * this replica's view, as `getSessionStats`). With the memory store, the same as `getSessionStats`. Never rejects.
+   */
+  fetchSessionStats(sessionId: string): Promise<HfSessionStats | undefined> {
+    return typeof sessionId === 'string' ? fetchSession(this.recorder, sessionId) : Promise.resolve(undefined);
+  }
+
+  /**
+   * As {@link listSessionsPage}, but of every session the whole store retains, read now (with the Redis store: the
+   * cluster's index in slices of 1,000, then the page's sessions; `partial: true` when Redis could not be read).
+   * @throws TypeError (synchronously) when the limit, a filter or the cursor is not valid.
+   */
+  fetchSessionsPage(request: HfSessionPageRequest = {}): Promise<HfSessionPage> {
+    const { sessionIdMaxLength } = this.recorder.options;
+    return fetchSessionPage(this.recorder, checkedSessionQuery(request, sessionIdMaxLength, 'fetchSessionsPage'));
+  }
+
+  /**
+   * What `GET /hf-stats` answers: {@link getSnapshot} with the page of {@link fetchSessionsPage} (with the Redis
+   * store, `partial` is also true when that page could not be read).
+   * @throws TypeError (synchronously) when `request` is not valid.
+   */
+  fetchSnapshot(request: HfSessionPageRequest = {}): Promise<HfStatsSnapshot> {
+    const { sessionIdMaxLength } = this.recorder.options;
+    return fetchSnapshot(this.recorder, checkedSessionQuery(request, sessionIdMaxLength, 'fetchSnapshot'));
   }
 
   /**

@@ -40,7 +40,7 @@ export type { HfMetricsOptions, HfPrometheusOptions, HfPrometheusRegistry } from
 export { HF_STATS_SUMMARY_INTERVAL_MS, HF_STATS_SUMMARY_JOB } from './hf-stats.scheduler.js';
 export { HfStatsLogSettings, type HfStatsLogFormat, type HfStatsLogOptions } from './logging/hf-stats-log.options.js';
 export type { HfCallLogEntry, HfSessionEndLogEntry, HfStatsLogEntry, HfSummaryLogEntry } from './logging/log-lines.js';
-export { HfStatsStore, type HfSessionEndHandler } from './stores/hf-stats-store.js';
+export { HfStatsStore, type HfSessionEndHandler, type HfStoreRead } from './stores/hf-stats-store.js';
 export type { HfSessionKey, HfSessionPageOf, HfSessionPageQuery } from './sessions/session-page.js';
 export type {
   HfMemoryStoreOptions,

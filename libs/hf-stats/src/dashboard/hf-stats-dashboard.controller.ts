@@ -77,7 +77,8 @@ export class HfStatsDashboardControllerBase {
     return this.style;
   }
 
-  getTimeline(minutes: unknown, models?: unknown): HfTimeline {
+  /** With the Redis store, the whole cluster's timeline (any replica answers the same). */
+  getTimeline(minutes: unknown, models?: unknown): Promise<HfTimeline> {
     const maxMinutes = this.timeline.maxMinutes;
     const minuteCount = integerParameter(minutes, 1, maxMinutes);
     if (minuteCount === null) {
@@ -89,7 +90,7 @@ export class HfStatsDashboardControllerBase {
     if (modelCount === null) {
       throw new BadRequestException(timelineModelsProblem(maxModels));
     }
-    return this.timeline.getTimeline(minuteCount, modelCount);
+    return this.timeline.fetchTimeline(minuteCount, modelCount);
   }
 }
 
@@ -127,7 +128,7 @@ export function createHfStatsDashboardController(
     }
 
     @Get('timeline')
-    override getTimeline(@Query('minutes') minutes: unknown, @Query('models') models: unknown): HfTimeline {
+    override getTimeline(@Query('minutes') minutes: unknown, @Query('models') models: unknown): Promise<HfTimeline> {
       return super.getTimeline(minutes, models);
     }
 

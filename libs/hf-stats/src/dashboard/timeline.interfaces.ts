@@ -33,6 +33,11 @@ export interface HfTimeline {
   byModel: Record<string, HfTimelinePoint[]>;
   /** Models seen in the window whose series were left out of `byModel`; their calls are in `global`. */
   omittedModelCount: number;
-  /** Calls that ended before the window the ring still holds (a clock set back): ignored and counted. */
+  /** Calls that ended before the window the ring still holds (a clock set back): ignored and counted. This process's. */
   droppedCallCount: number;
+  /**
+   * Redis store only: `false` when the points are the whole cluster's, read from Redis; `true` when Redis could
+   * not be read and they are this replica's own calls.
+   */
+  partial?: boolean;
 }

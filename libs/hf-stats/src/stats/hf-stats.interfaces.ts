@@ -96,6 +96,12 @@ export interface HfSessionStats extends HfStats {
    * the calls it could not count because they outlived `sessionEndTimeoutMs` or `shutdownTimeoutMs`.
    */
   inFlightCallCount?: number;
+  /**
+   * Shared stores only (Redis), on a session read from the whole cluster (`GET <path>/sessions/:id`,
+   * `HfStatsService.fetchSessionStats`): present and `true` when Redis could not be read and the figures are this
+   * replica's view.
+   */
+  partial?: boolean;
 }
 
 /**
@@ -113,6 +119,11 @@ export interface HfSessionPage {
   sessionCount: number;
   /** Active sessions among the retained ones. */
   activeSessionCount: number;
+  /**
+   * Shared stores only (Redis), on pages read from the whole cluster (`GET <path>/sessions`,
+   * `HfStatsService.fetchSessionsPage`): `true` when Redis could not be read and the page is this replica's view.
+   */
+  partial?: boolean;
 }
 
 /** Everything `GET /hf-stats` answers: the global figures and the first page of sessions (or the page asked for). */
@@ -128,7 +139,7 @@ export interface HfStatsSnapshot extends HfSessionPage {
   internalErrorCount: number;
   /**
    * Shared stores only (Redis): `true` while the store can't be reached, so the figures miss the other
-   * replicas' latest ones. Absent with the memory store.
+   * replicas' latest ones (or the page of sessions could not be read from it). Absent with the memory store.
    */
   partial?: boolean;
   /** Calls the shared store lost (Redis emptied) that no running replica could write again; Redis store only. */

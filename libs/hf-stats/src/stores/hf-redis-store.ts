@@ -3,13 +3,16 @@ import { Logger } from '@nestjs/common';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { HfMemoryStore } from './hf-memory-store.js';
-import type { HfSessionEndHandler, HfStatsStore } from './hf-stats-store.js';
+import type { HfSessionEndHandler, HfStatsStore, HfStoreRead } from './hf-stats-store.js';
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
 import { clearBudgetLeases, RedisBudgetLeases } from './redis-budget-leases.js';
 import { RedisChunkSender } from './redis-chunk-sender.js';
+import { RedisClusterSessions } from './redis-cluster-sessions.js';
 import { RedisClusterView } from './redis-cluster-view.js';
 import type { SessionView } from './redis-flush-plan.js';
+import { RedisSessionReader } from './redis-session-reader.js';
+import { RedisSharedTimeline } from './redis-shared-timeline.js';
 import { RedisSessionViews } from './redis-session-views.js';
 import { clearSharedFigures } from './redis-shared-reset.js';
 import { RedisWriteBehind } from './redis-write-behind.js';
@@ -39,6 +42,9 @@ export class HfRedisStore implements HfStatsStore {
   private readonly sender: RedisChunkSender;
   private readonly writes: RedisWriteBehind;
   private readonly cluster: RedisClusterView;
+  private readonly clusterSessions: RedisClusterSessions;
+  /** The cluster's timeline: written on a timer of its own, one round trip per flush interval. */
+  readonly sharedTimeline: RedisSharedTimeline;
   private bufferOverflowCount = 0;
 
   constructor(
@@ -74,6 +80,18 @@ export class HfRedisStore implements HfStatsStore {
       limits.maxSessions,
       settings.commandTimeoutMs,
     );
+    this.clusterSessions = new RedisClusterSessions(
+      new RedisSessionReader(redis, settings, limits.maxSessions),
+      limits.maxModels,
+      () => this.writes.inFlight?.buffer,
+      () => this.writes.pending,
+      {
+        usable: () => this.sender.runner.usable,
+        idle: () => this.writes.idle(),
+        generation: () => this.writes.generation,
+      },
+    );
+    this.sharedTimeline = new RedisSharedTimeline(redis, settings, limits.maxModels, () => this.sender.runner.usable);
   }
 
   /**
@@ -102,6 +120,7 @@ export class HfRedisStore implements HfStatsStore {
   start(onSessionEnd: HfSessionEndHandler): void {
     this.cluster.onSessionEnd = onSessionEnd;
     this.writes.start();
+    this.sharedTimeline.start(this.settings.flushIntervalMs);
   }
 
   record(call: HfCallRecord): void {
@@ -152,6 +171,22 @@ export class HfRedisStore implements HfStatsStore {
     return this.cluster.sessions.activeCount();
   }
 
+  /** Any session of the cluster, read from Redis now; this replica's view (`partial`) when Redis can't answer. */
+  readSession(sessionId: string): Promise<HfStoreRead<HfSessionStats | undefined>> {
+    return this.clusterSessions.read(
+      (reads) => reads.session(sessionId),
+      () => this.sessionStats(sessionId),
+    );
+  }
+
+  /** A page of every session of the cluster, read from Redis now; this replica's view (`partial`) when it can't. */
+  readSessions(query: HfSessionPageQuery, maxBytes?: number): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>> {
+    return this.clusterSessions.read(
+      (reads) => reads.page(query, maxBytes),
+      () => this.listSessions(query),
+    );
+  }
+
   reset(): void {
     this.local.reset();
     this.writes.reset();
@@ -167,19 +202,20 @@ export class HfRedisStore implements HfStatsStore {
     this.reset();
     // A chunk sent before the reset lands first, so that the clear comes after it.
     await this.writes.flush();
+    await this.sharedTimeline.flush();
     await clearSharedFigures(this.redis, this.settings.keyPrefix);
     await clearBudgetLeases(this.redis, this.settings.keyPrefix);
     await this.writes.flush();
   }
 
-  /** Writes what is buffered now and refreshes the cluster view. Never rejects. */
-  flush(): Promise<void> {
-    return this.writes.flush();
+  /** Writes what is buffered now (figures and timeline) and refreshes the cluster view. Never rejects. */
+  async flush(): Promise<void> {
+    await Promise.all([this.writes.flush(), this.sharedTimeline.flush()]);
   }
 
   /** Flushes until everything recorded so far is written (or Redis fails), then closes its own connection. */
   async close(): Promise<void> {
-    await this.writes.close();
+    await Promise.all([this.writes.close(), this.sharedTimeline.close()]);
     this.sender.runner.detach();
     this.budgetLeases.detach();
     if (this.ownsClient) {

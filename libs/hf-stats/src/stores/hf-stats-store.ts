@@ -4,6 +4,13 @@ import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-st
 import type { SessionRegistry } from '../sessions/session-registry.js';
 import type { HfBudgetLeaseSource } from '../stats/budget-leases.js';
 import type { ScopeAccumulator } from '../stats/stats-accumulator.js';
+import type { HfSharedTimeline } from './redis-shared-timeline.js';
+
+/** What an asynchronous read of a store answered, and whether it is this process's view only (shared store away). */
+export interface HfStoreRead<T> {
+  value: T;
+  partial: boolean;
+}
 
 /** Hears the session ends a store decided (with a shared store, once per cluster). */
 export type HfSessionEndHandler = (session: HfSessionStats, reason: HfSessionEndReason) => void;
@@ -59,6 +66,19 @@ export interface HfStatsStore {
   recentActiveSessions(limit: number): HfSessionStats[];
   /** Number of active sessions. */
   activeSessionCount(): number;
+  /**
+   * One session as the whole store holds it now, read when asked (the Redis store reads Redis: any session of the
+   * cluster). Absent: `sessionStats` is the whole store's view. Never rejects: when the shared store can't be read,
+   * `sessionStats`'s answer with `partial: true`.
+   */
+  readSession?(sessionId: string): Promise<HfStoreRead<HfSessionStats | undefined>>;
+  /**
+   * One page of every session the whole store holds, read when asked; otherwise as `readSession`. It may stop
+   * reading once its sessions hold more than `maxBytes` of JSON (the reader cuts the page there).
+   */
+  readSessions?(query: HfSessionPageQuery, maxBytes?: number): Promise<HfStoreRead<HfSessionPageOf<HfSessionStats>>>;
+  /** The cluster's per-minute timeline, which the timeline service writes to and reads (the Redis store only). */
+  readonly sharedTimeline?: HfSharedTimeline;
   /** Calls the shared store lost that no running replica could write again (the Redis store only). */
   readonly lostCallCount?: number;
   /** New sessions the store could not keep apart (its bound was reached): counted in the global figures only. */

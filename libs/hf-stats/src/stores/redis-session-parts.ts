@@ -15,6 +15,18 @@ export interface SessionTimes {
   endedAt: number;
 }
 
+/** A session as Redis holds it (the fields of its hash), its times moved to this replica's clock. */
+export function remoteView(fields: Map<string, string>, clockOffset: number, maxModels: number): SessionView {
+  const lastActivityAt = Number(fields.get('lastActivityAt')) - clockOffset;
+  const startedAt = Number(fields.get('startedAt')) - clockOffset;
+  return {
+    delta: ScopeDelta.fromHash(fields, maxModels),
+    startedAt: Number.isFinite(startedAt) ? startedAt : lastActivityAt,
+    lastActivityAt,
+    endedAt: fields.get('ended') === '1' ? Number(fields.get('endedAt')) - clockOffset || Date.now() : 0,
+  };
+}
+
 /** Folds one part (remote first, then the buffers, oldest first) into a lifecycle. */
 export function fold(view: SessionTimes, part: SessionView | undefined, first: boolean): boolean {
   if (part === undefined) {

@@ -6,7 +6,7 @@ import {
 } from '../sessions/session-page.js';
 import type { HfSessionStats } from '../stats/hf-stats.interfaces.js';
 import type { FlushBuffer, SessionView } from './redis-flush-plan.js';
-import { deltaOf, fold, sessionJsonOf, type SessionTimes } from './redis-session-parts.js';
+import { deltaOf, fold, remoteView, sessionJsonOf, type SessionTimes } from './redis-session-parts.js';
 import { ScopeDelta } from './scope-delta.js';
 
 /**
@@ -29,14 +29,7 @@ export class RedisSessionViews {
 
   /** Caches a session as Redis holds it, its times moved to this replica's clock. */
   putRemote(sessionId: string, fields: Map<string, string>, clockOffset: number): SessionView {
-    const lastActivityAt = Number(fields.get('lastActivityAt')) - clockOffset;
-    const startedAt = Number(fields.get('startedAt')) - clockOffset;
-    const view: SessionView = {
-      delta: ScopeDelta.fromHash(fields, this.limits.maxModels),
-      startedAt: Number.isFinite(startedAt) ? startedAt : lastActivityAt,
-      lastActivityAt,
-      endedAt: fields.get('ended') === '1' ? Number(fields.get('endedAt')) - clockOffset || Date.now() : 0,
-    };
+    const view = remoteView(fields, clockOffset, this.limits.maxModels);
     // Re-inserted, so that the cache keeps the most recently read sessions.
     this.remote.delete(sessionId);
     this.remote.set(sessionId, view);

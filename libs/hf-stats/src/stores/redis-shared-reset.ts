@@ -41,12 +41,33 @@ return left
 `;
 
 /**
+ * One step of clearing the cluster's timeline: deletes up to `step` minute hashes listed in `tl:minutes` (and them
+ * from it). KEYS[1]: the global hash (routing). ARGV: prefix, step. Returns the number of minutes left (0: done).
+ * The replicas' write numbers (`tlseq:*`) stay, as the chunk numbers do.
+ */
+const TIMELINE_RESET_SCRIPT = `
+local prefix = ARGV[1]
+local indexKey = prefix .. 'tl:minutes'
+local minutes = redis.call('ZRANGE', indexKey, 0, tonumber(ARGV[2]) - 1)
+for _, minute in ipairs(minutes) do
+  redis.call('UNLINK', prefix .. 'tl:' .. minute)
+end
+if #minutes > 0 then
+  redis.call('ZREM', indexKey, unpack(minutes))
+end
+return redis.call('ZCARD', indexKey)
+`;
+
+/**
  * Clears the figures every replica shares under `prefix`, in bounded steps (one script call per
- * {@link RESET_STEP_SESSIONS} sessions). Sessions that replicas write meanwhile are cleared too while steps remain.
+ * {@link RESET_STEP_SESSIONS} sessions, then per as many minutes of the timeline). Sessions that replicas write meanwhile are cleared too while steps remain.
  */
 export async function clearSharedFigures(redis: HfRedisClient, prefix: string): Promise<void> {
   let left: number;
   do {
     left = Number(await redis.eval(RESET_SCRIPT, 1, [`${prefix}global`, prefix, String(RESET_STEP_SESSIONS)]));
+  } while (left > 0);
+  do {
+    left = Number(await redis.eval(TIMELINE_RESET_SCRIPT, 1, [`${prefix}global`, prefix, String(RESET_STEP_SESSIONS)]));
   } while (left > 0);
 }

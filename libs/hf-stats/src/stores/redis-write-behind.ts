@@ -73,9 +73,24 @@ export class RedisWriteBehind {
     const flushing = this.flushOnce().finally(() => {
       this.flushing = undefined;
       this.flushStartedAt = 0;
+      this.generation += 1;
     });
     this.flushing = flushing;
+    this.generation += 1;
     await flushing;
+  }
+
+  /** Changes when a flush starts and when it ends: a read of Redis that saw it unchanged saw no chunk half-applied. */
+  generation = 0;
+
+  /**
+   * Settles when no flush is under way (at once if none is): a read of Redis made then sees every chunk that
+   * Redis applied already gone from the buffers, so that nothing is shown twice.
+   */
+  async idle(): Promise<void> {
+    while (this.flushing !== undefined) {
+      await this.flushing;
+    }
   }
 
   /** Flushes until everything recorded so far is written (or Redis fails); warns of what is left. */
