@@ -98,6 +98,21 @@ describe('callLine', () => {
     );
   });
 
+  it('writes each line of a run of calls that repeat and change their names as the entry does (property)', () => {
+    // Few names, so that consecutive calls share some and not others: the line reuses the last name's JSON.
+    const name = fc.option(fc.constantFrom('', 'm', 'm"1', 'a\u2028b', '\ud800', 'x\u0085'), { nil: undefined });
+    const names = fc.record({ sessionId: name, model: name, operation: name, provider: name });
+    fc.assert(
+      fc.property(fc.array(names, { minLength: 2, maxLength: 12 }), (runs) => {
+        for (const fields of runs) {
+          const call = callRecord(fields);
+          expect(callLine(call, 'json')).toBe(formatLogEntry(callLogEntry(call), 'json'));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('writes every field of a record that has all of them as the entry does', () => {
     expect(callLine(FULL_RECORD, 'json')).toBe(formatLogEntry(callLogEntry(FULL_RECORD), 'json'));
   });
