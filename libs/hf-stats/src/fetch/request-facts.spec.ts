@@ -25,7 +25,10 @@ describe('readRequestFacts', () => {
 });
 
 /** What readRequestFacts read before its fast paths: `new URL` for the host, `new Headers` for X-HF-Bill-To. */
-function throughUrlAndHeaders(url: string, headers: HeadersInit): { billTo: string | undefined; endpoint: boolean } {
+function throughUrlAndHeaders(
+  url: string,
+  headers: NonNullable<RequestInit['headers']>,
+): { billTo: string | undefined; endpoint: boolean } {
   let endpoint = false;
   try {
     endpoint = /\.endpoints\.huggingface\.cloud$/i.test(new URL(url).hostname);
@@ -101,11 +104,16 @@ describe('readRequestFacts without new URL and new Headers on the common path', 
   });
 
   it('asks Headers for header shapes other than a plain record of strings', () => {
-    expect(readRequestFacts(CHAT, { headers: { 'x-hf-bill-to': 7 } as unknown as HeadersInit }).billTo).toBe('7');
-    const withSymbol = { 'x-hf-bill-to': 'acme', [Symbol('s')]: 'x' } as unknown as HeadersInit;
+    expect(
+      readRequestFacts(CHAT, { headers: { 'x-hf-bill-to': 7 } as unknown as NonNullable<RequestInit['headers']> })
+        .billTo,
+    ).toBe('7');
+    const withSymbol = { 'x-hf-bill-to': 'acme', [Symbol('s')]: 'x' } as unknown as NonNullable<RequestInit['headers']>;
     expect(outcome(() => readRequestFacts(CHAT, { headers: withSymbol }))).toBe('TypeError');
     expect(
-      readRequestFacts(CHAT, { headers: new Map([['x-hf-bill-to', 'acme']]) as unknown as HeadersInit }).billTo,
+      readRequestFacts(CHAT, {
+        headers: new Map([['x-hf-bill-to', 'acme']]) as unknown as NonNullable<RequestInit['headers']>,
+      }).billTo,
     ).toBe('acme');
     expect(readRequestFacts(CHAT, { headers: { 'X-HF-Bill-To': 'a', 'x-hf-bill-to': ' b ' } }).billTo).toBe('a, b');
   });
