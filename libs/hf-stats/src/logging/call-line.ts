@@ -52,6 +52,33 @@ function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
+/** `000`–`999` without its trailing zeros (`5` for 500, `05` for 50, `005` for 5); `frac` in 1–999. */
+function thousandthsText(frac: number): string {
+  if (frac % 100 === 0) {
+    return String(frac / 100);
+  }
+  if (frac % 10 === 0) {
+    const hundredths = frac / 10;
+    return hundredths < 10 ? `0${hundredths}` : String(hundredths);
+  }
+  return frac < 10 ? `00${frac}` : frac < 100 ? `0${frac}` : String(frac);
+}
+
+/**
+ * A `roundMs` value as `JSON.stringify` writes it, without the general double-to-text conversion: a value
+ * of whole thousandths below 2^31 thousandths reads as its integer part and at most 3 decimals, which is the
+ * shortest text that reads back as it. Anything else takes the general path.
+ */
+function msJson(value: number): string {
+  const thousandths = Math.round(value * 1000);
+  if (!(thousandths >= 0 && thousandths < 2 ** 31) || thousandths / 1000 !== value) {
+    return jsonNumber(value);
+  }
+  const whole = Math.floor(thousandths / 1000);
+  const frac = thousandths - whole * 1000;
+  return frac === 0 ? String(whole) : `${whole}.${thousandthsText(frac)}`;
+}
+
 /** One value as `JSON.stringify` writes it (breakers escaped); undefined when JSON leaves the key out. */
 function json(value: unknown): string | undefined {
   switch (typeof value) {
@@ -100,7 +127,7 @@ export function callLine(call: HfCallRecord, format: HfStatsLogFormat): string {
     repeated(operations, call.operation) +
     field('texts', call.textCount) +
     ',"durationMs":' +
-    jsonNumber(roundMs(call.durationMs)) +
+    msJson(roundMs(call.durationMs)) +
     (call.ok ? ',"ok":true' : `,"ok":false${field('errorType', call.errorType ?? 'Error')}`);
   if (call.provider !== undefined) {
     line += ',"provider":' + repeated(providers, call.provider);
@@ -109,7 +136,7 @@ export function callLine(call: HfCallRecord, format: HfStatsLogFormat): string {
   line += field('inputTokens', call.inputTokens);
   line += field('outputTokens', call.outputTokens);
   if (call.computeTimeMs !== undefined) {
-    line += field('computeTimeMs', roundMs(call.computeTimeMs));
+    line += `,"computeTimeMs":${msJson(roundMs(call.computeTimeMs))}`;
   }
   const attempts = call.attempts;
   if (attempts !== undefined) {
@@ -120,10 +147,10 @@ export function callLine(call: HfCallRecord, format: HfStatsLogFormat): string {
     line += field('computeCharacters', attempts.computeCharacters);
     line += field('computeTokens', attempts.computeTokens);
     if (attempts.queueTimeMs !== undefined) {
-      line += field('queueTimeMs', roundMs(attempts.queueTimeMs));
+      line += `,"queueTimeMs":${msJson(roundMs(attempts.queueTimeMs))}`;
     }
     if (attempts.inferenceTimeMs !== undefined) {
-      line += field('inferenceTimeMs', roundMs(attempts.inferenceTimeMs));
+      line += `,"inferenceTimeMs":${msJson(roundMs(attempts.inferenceTimeMs))}`;
     }
     if (attempts.invalidHeaderCount > 0) {
       line += field('invalidHeaderCount', attempts.invalidHeaderCount);
