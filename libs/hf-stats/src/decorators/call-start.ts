@@ -1,4 +1,10 @@
-import { defaultCharacterCount, defaultModel, defaultProvider, defaultTextCount } from '../stats/call-arguments.js';
+import {
+  defaultCharacterCount,
+  defaultModel,
+  defaultTextCount,
+  endpointProvider,
+  namedProvider,
+} from '../stats/call-arguments.js';
 import { boundedNameOf } from '../stats/call-names.js';
 import type { HfCallRecorder, HfCallStart } from '../stats/pending-call.js';
 import type { TrackHFCallOptions } from './track-hf-call.options.js';
@@ -30,7 +36,8 @@ export function readCallStart(
   }
   let provider: string | undefined;
   try {
-    provider = defaultProvider(args, () => decoratedProvider(spec, target, args));
+    // The argument's provider, else the decorator's, else an endpoint's: no closure, this runs on every call.
+    provider = namedProvider(args) ?? decoratedProvider(spec, target, args) ?? endpointProvider(args);
   } catch (error) {
     service.reportFailure(error);
   }

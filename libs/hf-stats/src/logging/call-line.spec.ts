@@ -98,6 +98,36 @@ describe('callLine', () => {
     );
   });
 
+  it('writes each line of a run of calls that repeat and change their names as the entry does (property)', () => {
+    // Few names, so that consecutive calls share some and not others: the line reuses the last name's JSON.
+    const name = fc.option(fc.constantFrom('', 'm', 'm"1', 'a\u2028b', '\ud800', 'x\u0085'), { nil: undefined });
+    const names = fc.record({ sessionId: name, model: name, operation: name, provider: name });
+    fc.assert(
+      fc.property(fc.array(names, { minLength: 2, maxLength: 12 }), (runs) => {
+        for (const fields of runs) {
+          const call = callRecord(fields);
+          expect(callLine(call, 'json')).toBe(formatLogEntry(callLogEntry(call), 'json'));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes millisecond figures of every size and precision as JSON.stringify does (property)', () => {
+    const ms = fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 31 + 1_000 }).map((thousandths) => thousandths / 1000),
+      fc.double({ min: 0, max: 5_000, noNaN: true }),
+      fc.constantFrom(0, -0, 0.0005, 0.001, 0.01, 0.1, 0.1 + 0.2, 1.005, 2_147_483.647, 2_147_483.648, 1e21),
+    );
+    fc.assert(
+      fc.property(ms, ms, (durationMs, computeTimeMs) => {
+        const call = callRecord({ durationMs, computeTimeMs, attempts: callAttempts({ queueTimeMs: computeTimeMs }) });
+        expect(callLine(call, 'json')).toBe(formatLogEntry(callLogEntry(call), 'json'));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('writes every field of a record that has all of them as the entry does', () => {
     expect(callLine(FULL_RECORD, 'json')).toBe(formatLogEntry(callLogEntry(FULL_RECORD), 'json'));
   });

@@ -96,6 +96,37 @@ describe('StatsLogWriter', () => {
     expect(writer.pendingLineCount).toBe(0);
   });
 
+  it('hands lines over in chunks of at most 64 KiB (plus the last line), counted in bytes for non-ASCII lines', async () => {
+    const { writer, file } = setup({ maxPendingLines: 1_000 });
+    const handed: string[] = [];
+    const originalWrite = file().write.bind(file());
+    file().write = (lines: string) => {
+      handed.push(lines);
+      originalWrite(lines);
+    };
+    const ascii = 'a'.repeat(999);
+    const wide = `${'é'.repeat(499)}a`;
+    for (let index = 0; index < 200; index += 1) {
+      writer.enqueue('call', () => ascii);
+    }
+    for (let index = 0; index < 200; index += 1) {
+      writer.enqueue('call', () => wide);
+    }
+    await nextTurn();
+    // 1,000 bytes a line (newline included) for both: 66 lines fill a chunk (65 + the one past 64 KiB).
+    expect(handed.map((chunk) => chunk.split('\n').length)).toEqual([66, 66, 66, 66, 66, 66, 4]);
+    for (const chunk of handed) {
+      expect(Buffer.byteLength(chunk) + 1 - 1_000).toBeLessThan(64 * 1024);
+    }
+    expect(writer.pendingLineCount).toBe(400);
+    file().events.written(200 * 1_000 + 999);
+    expect(writer.pendingLineCount).toBe(200);
+    file().events.written(1);
+    expect(writer.pendingLineCount).toBe(199);
+    file().complete();
+    expect(writer.pendingLineCount).toBe(0);
+  });
+
   it('drops hf_call lines beyond maxPendingLines, keeps room for the others, and warns once', async () => {
     const { writer, file, logger } = setup({ maxPendingLines: 10 });
     for (let index = 0; index < 15; index += 1) {

@@ -201,14 +201,21 @@ export class StatsLogWriter {
       // Lines go in chunks: one pass through winston and the rotating stream per chunk, not per line.
       while (handed < lines.length && this.generation === generation) {
         const first = handed;
-        let bytes = 0;
-        while (handed < lines.length && (handed === first || bytes < MAX_CHUNK_BYTES)) {
-          const size = Buffer.byteLength(lines[handed]) + 1;
-          this.inFlight.push(size);
-          bytes += size;
-          handed += 1;
+        handed = chunkEnd(lines, first, (line) => line.length);
+        let chunk = joined(lines, first, handed);
+        if (Buffer.byteLength(chunk) === chunk.length) {
+          // ASCII, as nearly every line is: a line's bytes are its characters, measured once for the chunk.
+          for (let index = first; index < handed; index += 1) {
+            this.inFlight.push(lines[index].length + 1);
+          }
+        } else {
+          handed = chunkEnd(lines, first, (line) => Buffer.byteLength(line));
+          chunk = joined(lines, first, handed);
+          for (let index = first; index < handed; index += 1) {
+            this.inFlight.push(Buffer.byteLength(lines[index]) + 1);
+          }
         }
-        file.write(handed - first === 1 ? lines[first] : lines.slice(first, handed).join('\n'));
+        file.write(chunk);
       }
     } catch (error) {
       this.fail(error, generation);
@@ -307,4 +314,20 @@ export class StatsLogWriter {
       resolve();
     }
   }
+}
+
+/** The end of the chunk that starts at `first`: lines while it holds under {@link MAX_CHUNK_BYTES}, at least one. */
+function chunkEnd(lines: readonly string[], first: number, bytesOf: (line: string) => number): number {
+  let end = first;
+  let bytes = 0;
+  while (end < lines.length && (end === first || bytes < MAX_CHUNK_BYTES)) {
+    bytes += bytesOf(lines[end]) + 1;
+    end += 1;
+  }
+  return end;
+}
+
+/** Lines `first` to `end` (excluded) joined by newlines. */
+function joined(lines: readonly string[], first: number, end: number): string {
+  return end - first === 1 ? lines[first] : lines.slice(first, end).join('\n');
 }

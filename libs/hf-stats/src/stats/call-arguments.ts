@@ -37,25 +37,33 @@ export function defaultModel(args: readonly unknown[]): string | undefined {
   return undefined;
 }
 
+/** The first argument's `provider` field, unless empty or `'auto'` (which names none: the router chooses). */
+export function namedProvider(args: readonly unknown[]): string | undefined {
+  const first = args[0];
+  if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
+    const named = (first as { provider?: unknown }).provider;
+    return typeof named === 'string' && named !== '' && named !== 'auto' ? named : undefined;
+  }
+  return undefined;
+}
+
+/** `'hf-endpoint'` when the first argument calls an `endpointUrl`. */
+export function endpointProvider(args: readonly unknown[]): string | undefined {
+  const first = args[0];
+  return first !== null &&
+    typeof first === 'object' &&
+    !Array.isArray(first) &&
+    typeof (first as { endpointUrl?: unknown }).endpointUrl === 'string'
+    ? 'hf-endpoint'
+    : undefined;
+}
+
 /**
  * The provider the first argument names: its `provider` field (`'auto'` names none: the router chooses),
  * else `'hf-endpoint'` when it calls an `endpointUrl`; `fromDecorator` between the two.
  */
 export function defaultProvider(args: readonly unknown[], fromDecorator: () => string | undefined): string | undefined {
-  const first = args[0];
-  const fields =
-    first !== null && typeof first === 'object' && !Array.isArray(first)
-      ? (first as { provider?: unknown; endpointUrl?: unknown })
-      : undefined;
-  const named = fields?.provider;
-  if (typeof named === 'string' && named !== '' && named !== 'auto') {
-    return named;
-  }
-  const decorated = fromDecorator();
-  if (decorated !== undefined) {
-    return decorated;
-  }
-  return typeof fields?.endpointUrl === 'string' ? 'hf-endpoint' : undefined;
+  return namedProvider(args) ?? fromDecorator() ?? endpointProvider(args);
 }
 
 function textLength(value: unknown): number | undefined {
@@ -70,6 +78,18 @@ function sumLengths(values: readonly unknown[], lengthOf: (value: unknown) => nu
       return undefined;
     }
     total += length;
+  }
+  return total;
+}
+
+/** Total length of a list of strings; undefined when one is not a string. A plain loop: it runs on every call. */
+function stringsLength(values: readonly unknown[]): number | undefined {
+  let total = 0;
+  for (const value of values) {
+    if (typeof value !== 'string') {
+      return undefined;
+    }
+    total += value.length;
   }
   return total;
 }
@@ -122,7 +142,7 @@ export function defaultCharacterCount(args: readonly unknown[]): number | undefi
       return inputs.length;
     }
     if (Array.isArray(inputs)) {
-      return sumLengths(inputs, textLength);
+      return stringsLength(inputs);
     }
     if (Array.isArray(messages)) {
       return sumLengths(messages, messageLength);
