@@ -324,6 +324,8 @@ if (process.argv[2] === 'replica') {
   let result;
   try {
     redis = await startRedis(await freePort());
+    // Stopped however this process ends (Nest exits the process on a startup error, past any finally).
+    process.on('exit', () => redis.kill('SIGKILL'));
   } catch (error) {
     result = { skipped: `no redis-server: ${error.message}` };
   }
