@@ -225,4 +225,20 @@ describe.runIf(enabled)('HfRedisStore: every script call does bounded work, with
     expect(b.store.globalStats().byModel['org/model-49']?.callCount).toBe(3);
     expect(a.store.lostCallCount).toBe(0);
   });
+
+  it('active-index entries of sessions gone or ended are dropped by the sweep, which so always finishes', async () => {
+    const prefix = harness.prefix();
+    const limits = { ...TEST_LIMITS, sessionIdleTimeoutMs: 60_000 };
+    const a = await observed(prefix, limits);
+    await a.store.flush();
+    const admin = harness.admin();
+    // More than one sweep's worth of entries whose hash is gone (expired between two trims, say).
+    const stale = Array.from({ length: SWEEP_LIMIT + 20 }, (_, i) => [Date.now() - 120_000 + i, `gone-${i}`]).flat();
+    await admin.zadd(`${prefix}active`, ...stale);
+    a.store.record(callRecord({ sessionId: 'busy', endedAt: Date.now() }));
+    await a.store.flush();
+    expect(await admin.zcard(`${prefix}active`)).toBe(1);
+    expect(a.ends).toEqual([]);
+    expect(a.store.activeSessionCount()).toBe(1);
+  });
 });

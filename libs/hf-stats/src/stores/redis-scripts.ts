@@ -92,6 +92,8 @@ end
 local function finish(id, endedAt, reason)
   local key = sessionKey(id)
   if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 'ended') == '1' then
+    -- Not active (expired, or ended): out of the active index, so that a sweep never meets it again.
+    redis.call('ZREM', activeKey, id)
     return
   end
   redis.call('HSET', key, 'ended', '1', 'endedAt', endedAt)
