@@ -207,6 +207,29 @@ async function longestCalls(url, admin, clock) {
   return cases;
 }
 
+/**
+ * Redis's counters: network bytes in and out, and commands run inside the scripts (commandstats, the flush script's
+ * own calls and the admin's INFO, SLOWLOG and FLUSHALL left out).
+ */
+async function serverCounters(admin) {
+  const stats = await admin.info('stats');
+  const commands = await admin.info('commandstats');
+  let inner = 0;
+  for (const match of commands.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
+    if (!['evalsha', 'eval', 'info', 'slowlog', 'flushall', 'script|load', 'script'].includes(match[1])) {
+      inner += Number(match[2]);
+    }
+  }
+  const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+  return { netIn: field('total_net_input_bytes'), netOut: field('total_net_output_bytes'), commands: inner };
+}
+
+const countersSince = (before, after) => ({
+  netInBytes: after.netIn - before.netIn,
+  netOutBytes: after.netOut - before.netOut,
+  commands: after.commands - before.commands,
+});
+
 /** A simulated replica: one process of its own, told over IPC to record one call per session and flush. */
 function startReplica(url, prefix) {
   const child = spawn(process.execPath, [new URL(import.meta.url).pathname, 'replica', url, prefix], {
@@ -264,15 +287,18 @@ async function scale(url, admin, clock) {
       // Round 1 creates the sessions; rounds 2 and 3 are the steady state (sessions cached, known to Redis).
       for (let round = 0; round < 3; round += 1) {
         await scriptCalls(admin);
+        const countersBefore = await serverCounters(admin);
         const cpuBefore = clock?.() ?? 0;
         const started = performance.now();
         const answers = await Promise.all(children.map(({ ask }) => ask({ type: 'round', from: 0, to: sessions })));
         const wallMs = performance.now() - started;
         const cpuMs = ((clock?.() ?? 0) - cpuBefore) / 1000;
+        const counters = countersSince(countersBefore, await serverCounters(admin));
         const micros = await scriptCalls(admin);
         rounds.push({
           wallMs,
           cpuMs,
+          ...counters,
           roundTrips: answers.reduce((sum, answer) => sum + answer.roundTrips, 0),
           ...summaryOf(micros),
         });
