@@ -408,12 +408,13 @@ if (redisScale.skipped === undefined) {
   ];
   for (const [key, label] of cases) {
     const figures = longest[key];
+    // The script's own time: per call the smaller of SLOWLOG's wall clock and Redis's CPU time (redis-scale.mjs).
     row(
       '7 Redis scale',
-      `longest script call, ${label}: Redis CPU (SLOWLOG) / calls`,
-      `${figures.cpuMaxMs.toFixed(2)} ms (${figures.maxMs.toFixed(2)} ms) / ${fmtInt(figures.calls)}`,
+      `longest script call (median), ${label} / calls`,
+      `${figures.scriptMaxMs.toFixed(2)} ms (${figures.scriptMedianMs.toFixed(2)} ms) / ${fmtInt(figures.calls)}`,
       'about 2 ms',
-      yes(figures.cpuMaxMs <= 2.5),
+      yes(figures.scriptMaxMs <= 2.5),
     );
   }
   for (const line of scale) {

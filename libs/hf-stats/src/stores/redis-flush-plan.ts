@@ -2,10 +2,10 @@ import { ScopeDelta } from './scope-delta.js';
 
 /**
  * Arguments of one script call past which a chunk is closed: bounds the stack, the request and Redis's pause. The
- * script costs 1 to 2 µs of Redis CPU per argument on the 2-core bench machine (bench/redis-scale.mjs): 1,000 keeps
+ * script costs 1 to 3 µs of Redis CPU per argument on the 2-core bench machine under load (bench/redis-scale.mjs): 800 keeps
  * a chunk under 2 ms. A scope with more arguments (a session of 50 models has some 3,500) is cut in pieces.
  */
-export const MAX_CHUNK_ARGS = 1_000;
+export const MAX_CHUNK_ARGS = 800;
 
 /**
  * The fixed work of a scope (session creation, lifecycle, indexes: some 15 Redis commands) and of an end, counted
@@ -15,11 +15,11 @@ export const SCOPE_COST_ARGS = 40;
 export const END_COST_ARGS = 16;
 
 /**
- * Hash fields one call reads at most (HGETALL costs 0.2 to 0.6 µs of Redis CPU per field there: 3,000 stay under
+ * Hash fields one call reads at most (HGETALL costs 0.2 to 0.6 µs of Redis CPU per field there: 2,500 stay under
  * 2 ms); a hash larger than that is read in pieces (HSCAN) over several calls. A written argument costs about as
  * much as 3 fields read (WRITE_ARG_IN_FIELDS), so a chunk that writes reads less.
  */
-export const READ_BUDGET_FIELDS = 3_000;
+export const READ_BUDGET_FIELDS = 2_500;
 export const WRITE_ARG_IN_FIELDS = 3;
 
 /** The largest write chunk that also reads the cluster's view back (else a reads-only chunk follows it). */
