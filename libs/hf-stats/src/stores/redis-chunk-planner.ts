@@ -28,6 +28,9 @@ function header(sessionId: string, view: Omit<SessionView, 'delta'> | undefined,
   ];
 }
 
+/** The chunk's work a packer may fill: MAX_CHUNK_ARGS but for the body's two counts (scopes, ends). */
+const CAPACITY = MAX_CHUNK_ARGS - 2;
+
 /** Fills chunks of at most MAX_CHUNK_ARGS arguments, in order; a scope too big for the room left is cut in pieces. */
 class ChunkPacker {
   readonly chunks: FlushChunk[] = [];
@@ -52,10 +55,10 @@ class ChunkPacker {
     let start = 0;
     const fixed = 6 + SCOPE_COST_ARGS;
     do {
-      let room = Math.floor((MAX_CHUNK_ARGS - this.size - fixed) / 3);
-      if (room < 1 || (start === 0 && room * 3 < ops.length && this.size > MAX_CHUNK_ARGS / 2)) {
+      let room = Math.floor((CAPACITY - this.size - fixed) / 3);
+      if (room < 1 || (start === 0 && room * 3 < ops.length && this.size > CAPACITY / 2)) {
         this.close(false);
-        room = Math.floor((MAX_CHUNK_ARGS - fixed) / 3);
+        room = Math.floor((CAPACITY - fixed) / 3);
       }
       const end = Math.min(ops.length, start + room * 3);
       // concat, not push(...ops): a scope may hold thousands of arguments.
@@ -79,7 +82,7 @@ class ChunkPacker {
   }
 
   addEnd(sessionId: string, endedAt: number): void {
-    if (this.size + 2 + END_COST_ARGS > MAX_CHUNK_ARGS) {
+    if (this.size + 2 + END_COST_ARGS > CAPACITY) {
       this.close(false);
     }
     this.ends.push([sessionId, endedAt]);
