@@ -407,14 +407,14 @@ if (redisScale.skipped === undefined) {
     ['restore10kSessions', `a restore of ${fmtInt(longest.restore10kSessions.sessions)} sessions`],
   ];
   for (const [key, label] of cases) {
-    const figures = longest[key];
+    const calls = longest[key];
     // The script's own time: per call the smaller of SLOWLOG's wall clock and Redis's CPU time (redis-scale.mjs).
     row(
       '7 Redis scale',
       `longest script call (median), ${label} / calls`,
-      `${figures.scriptMaxMs.toFixed(2)} ms (${figures.scriptMedianMs.toFixed(2)} ms) / ${fmtInt(figures.calls)}`,
+      `${calls.scriptMaxMs.toFixed(2)} ms (${calls.scriptMedianMs.toFixed(2)} ms) / ${fmtInt(calls.calls)}`,
       'about 2 ms',
-      yes(figures.scriptMaxMs <= 2.5),
+      yes(calls.scriptMaxMs <= 2.5),
     );
   }
   for (const line of scale) {
@@ -424,11 +424,11 @@ if (redisScale.skipped === undefined) {
       `${line.redisCpuMsPerReplicaFlush.toFixed(1)} ms / ${line.roundTripsPerReplicaFlush.toFixed(0)}`,
     );
   }
-  for (const [key, figures] of Object.entries(redisMemory)) {
+  for (const [key, perSession] of Object.entries(redisMemory)) {
     row(
       '7 Redis scale',
       `  Redis memory per retained session, ${key === '1model' ? 'one model' : '50 models'} (hash fields)`,
-      `${fmtInt(figures.bytesPerSession)} B (${fmtInt(figures.fields)})`,
+      `${fmtInt(perSession.bytesPerSession)} B (${fmtInt(perSession.fields)})`,
     );
   }
 } else {
