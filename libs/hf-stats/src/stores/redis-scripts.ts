@@ -6,8 +6,8 @@ import { READ_PHASE } from './redis-script-reads.js';
  * - applies a chunk at most once (each replica numbers its chunks; the script keeps the last number applied);
  * - refuses chunks of another epoch (Redis lost its data since the replica last wrote), so the replica first
  *   restores its own contribution;
- * - keeps the bounds: `maxModels` names per dimension (model, provider, billTo), `maxKeys` error types and status codes per figures, `maxSessions`
- *   sessions (ended ones make room; past that, new sessions are refused and counted);
+ * - keeps the bounds: `maxModels` names per dimension (model, provider, billTo), `maxKeys` error types and status
+ *   codes per figures, `maxSessions` sessions (ended ones make room; past that, new sessions are refused and counted);
  * - decides session ends once, idle ends on Redis's clock (`TIME`): the replica's times are shifted by the
  *   difference between its clock and Redis's when the chunk arrives.
  * Each call does bounded work, so that it blocks Redis for about 2 ms at most (redis-flush-plan.ts): at most
@@ -20,16 +20,18 @@ import { READ_PHASE } from './redis-script-reads.js';
  * ARGV: prefix, replicaId, replicaNow, retentionMs, idleMs, listedSessions (0: none listed), markerTtlMs, seq, epoch
  * ('' when unknown), maxModels, maxKeys, maxSessions, kind ('d' delta, 'r' restore, 'q' reads only: no number, no
  * writes), seenCalls, restoredCalls, sweepLimit (> 0: end up to that many idle sessions, trim the indexes, count the
- * active sessions), readBudget (hash fields to read at most, but one whole hash in a 'q' call that read nothing
- * yet), trimLimit, then the scopes (count, then per scope: sessionId or '' for global, startedAt, lastActivityAt,
+ * active sessions), readBudget (hash fields to read at most), trimLimit, then the scopes (count, then per scope: sessionId or '' for global, startedAt, lastActivityAt,
  * endedAt (restore only, else 0), piece ('1': the rest of a scope that an earlier chunk began: never creates the
  * session), triple count, `op field value` triples), then the explicit ends (count, then `sessionId endedAt` pairs),
- * then the sessions to read in full (count, ids).
+ * then the sessions to read in full (count, ids), then the hash to read in pieces ('0' none, or '1', its id ('' the
+ * global hash), the cursor to go on from ('0' its start)).
  *
- * Reads, in this order, while within the budget: the global hash (when listing), the sessions asked for, the
- * sessions this call ended, the `listedSessions` most recently active.
+ * Reads, in this order, while within the budget: the hash under way (the global one when listing), the sessions
+ * asked for, the sessions this call ended, the `listedSessions` most recently active. A hash larger than what is
+ * left is read in pieces (HSCAN) from a call that has read nothing else yet; the others wait (`unread`).
  *
- * Returns { status (1 applied, 0 applied before, -1 other epoch), epoch, globalFields, activeCount,
+ * Returns { status (1 applied, 0 applied before, -1 other epoch), epoch, { id, cursor ('0' done), fields } of the hash
+ * read in pieces (or {}), activeCount,
  * { sessionId, fields, ... }, { sessionId, reason, ... }, lostCalls, refusedSessions, redisNow,
  * { sessionId, { startedAt, lastActivityAt, ended, endedAt }, ... }, unread ids, reset generation ('' none),
  * more ('1': the sweep or a trim stopped at its limit) }.
