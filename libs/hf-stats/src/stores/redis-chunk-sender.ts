@@ -5,7 +5,7 @@ import { MAX_COUNTER_KEYS } from '../stats/stats-accumulator.js';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
 import { replanRest } from './redis-chunk-planner.js';
 import { RedisContribution } from './redis-contribution.js';
-import { readBudgetOf, SWEEP_LIMIT, TRIM_LIMIT, type FlushChunk, type InFlightFlush } from './redis-flush-plan.js';
+import { readBudgetOf, sweepLimitOf, TRIM_LIMIT, type FlushChunk, type InFlightFlush } from './redis-flush-plan.js';
 import { RedisScriptRunner, type FlushReply } from './redis-script-runner.js';
 
 /** What the store does with the answer to a chunk that Redis applied (now or at an earlier attempt). */
@@ -111,7 +111,7 @@ export class RedisChunkSender {
       chunk.kind,
       String(chunk.seenCalls),
       String(chunk.restoredCalls),
-      String(reads?.list === true || reads?.sweep === true ? SWEEP_LIMIT : 0),
+      String(sweepLimitOf(chunk)),
       String(reads === undefined ? 0 : readBudgetOf(chunk)),
       String(TRIM_LIMIT),
     ].concat(chunk.body);

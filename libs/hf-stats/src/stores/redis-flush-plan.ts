@@ -22,11 +22,27 @@ export const END_COST_ARGS = 16;
 export const READ_BUDGET_FIELDS = 2_500;
 export const WRITE_ARG_IN_FIELDS = 3;
 
-/** The largest write chunk that also reads the cluster's view back (else a reads-only chunk follows it). */
-export const FINAL_CHUNK_ARGS = 300;
+/**
+ * The largest write chunk that also reads the cluster's view back (else a reads-only chunk follows it): a flush of
+ * the global figures of a few models, the common case, stays one round trip.
+ */
+export const FINAL_CHUNK_ARGS = 500;
 
-/** Idle sessions one call ends at most, and expired entries it deletes at most from each session index. */
+/**
+ * Idle sessions one call ends at most (fewer in a call that writes: an end costs about as much as END_IN_FIELDS fields
+ * read, taken from its read budget), and expired entries it deletes at most from each session index.
+ */
 export const SWEEP_LIMIT = 100;
+export const END_IN_FIELDS = 15;
+
+/** How many idle sessions a call may end: within its read budget, at least one (the sweep always moves on). */
+export function sweepLimitOf(chunk: FlushChunk): number {
+  const reads = chunk.reads;
+  if (reads === undefined || (!reads.list && !reads.sweep)) {
+    return 0;
+  }
+  return Math.max(1, Math.min(SWEEP_LIMIT, Math.floor(readBudgetOf(chunk) / END_IN_FIELDS)));
+}
 export const TRIM_LIMIT = 500;
 
 /** Session ids one call asks to read at most (the replica keeps the rest for the next calls). */
