@@ -3,6 +3,7 @@ import {
   FINAL_CHUNK_ARGS,
   GLOBAL_SCAN,
   MAX_CHUNK_ARGS,
+  NAME_COST_ARGS,
   readChunk,
   SCOPE_COST_ARGS,
   type ChunkReads,
@@ -26,6 +27,29 @@ function header(sessionId: string, view: Omit<SessionView, 'delta'> | undefined,
     piece ? '1' : '0',
     String(triples),
   ];
+}
+
+/** Whether an op begins a dimension name's figures (its first is callCount), which the script admits or not. */
+function beginsName(field: string): boolean {
+  return field.endsWith('|callCount') && !field.startsWith('t|');
+}
+
+/**
+ * How far from `start` the ops fit in `room` (each triple 3 arguments, plus NAME_COST_ARGS where a name begins, and
+ * at least one triple when the room is a whole chunk's): the end index, and the cost taken.
+ */
+function fill(ops: string[], start: number, room: number): [number, number] {
+  let end = start;
+  let cost = 0;
+  while (end < ops.length) {
+    const triple = 3 + (beginsName(ops[end + 1]) ? NAME_COST_ARGS : 0);
+    if (cost + triple > room && !(end === start && room >= CAPACITY - 6 - SCOPE_COST_ARGS)) {
+      break;
+    }
+    cost += triple;
+    end += 3;
+  }
+  return [end, cost];
 }
 
 /** The chunk's work a packer may fill: MAX_CHUNK_ARGS but for the body's two counts (scopes, ends). */
@@ -55,19 +79,18 @@ class ChunkPacker {
     let start = 0;
     const fixed = 6 + SCOPE_COST_ARGS;
     do {
-      let room = Math.floor((CAPACITY - this.size - fixed) / 3);
-      if (room < 1 || (start === 0 && room * 3 < ops.length && this.size > CAPACITY / 2)) {
+      let [end, cost] = fill(ops, start, CAPACITY - this.size - fixed);
+      if (end === start || (start === 0 && end < ops.length && this.size > CAPACITY / 2)) {
         this.close(false);
-        room = Math.floor((CAPACITY - fixed) / 3);
+        [end, cost] = fill(ops, start, CAPACITY - fixed);
       }
-      const end = Math.min(ops.length, start + room * 3);
       // concat, not push(...ops): a scope may hold thousands of arguments.
       const args = header(sessionId, view, start > 0, (end - start) / 3).concat(ops.slice(start, end));
       for (const arg of args) {
         this.scopes.push(arg);
       }
       this.scopeCount += 1;
-      this.size += args.length + SCOPE_COST_ARGS;
+      this.size += fixed + cost;
       start = end;
     } while (start < ops.length);
   }

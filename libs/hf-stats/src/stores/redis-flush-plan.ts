@@ -12,6 +12,8 @@ export const MAX_CHUNK_ARGS = 800;
  * as arguments against MAX_CHUNK_ARGS: a chunk of small sessions costs about what a chunk of one big one does.
  */
 export const SCOPE_COST_ARGS = 40;
+/** A dimension name met for the first time in a chunk costs its admission (3 commands) more. */
+export const NAME_COST_ARGS = 9;
 export const END_COST_ARGS = 16;
 
 /**
