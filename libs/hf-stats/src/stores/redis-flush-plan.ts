@@ -28,7 +28,7 @@ export const WRITE_ARG_IN_FIELDS = 3;
  * The largest write chunk that also reads the cluster's view back (else a reads-only chunk follows it): a flush of
  * the global figures of a few models, the common case, stays one round trip.
  */
-export const FINAL_CHUNK_ARGS = 500;
+export const FINAL_CHUNK_ARGS = 700;
 
 /**
  * Idle sessions one call ends at most (fewer in a call that writes: an end costs about as much as END_IN_FIELDS fields
