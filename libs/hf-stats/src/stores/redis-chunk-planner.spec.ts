@@ -53,8 +53,14 @@ describe('planChunks: bounded chunks, a big scope in pieces', () => {
     expect(small).toHaveLength(1);
     expect(small[0].final && small[0].kind === 'd' && small[0].reads?.list === true).toBe(true);
     const seen = new Set<string>();
-    for (let n = 1; n <= 80; n++) {
-      const chunks = planChunks('d', [[`s-${n}`, session(n)]], undefined, [], true);
+    // One model with n latency buckets: a dense scope from a few dozen arguments to more than a chunk holds.
+    for (let n = 1; n <= 300; n += 3) {
+      const delta = new ScopeDelta(1);
+      for (let c = 0; c < n; c++) {
+        delta.add(callRecord({ model: 'dense', durationMs: 1.05 ** c, endedAt: 1_000 }));
+      }
+      const dense: SessionView = { delta, startedAt: 1_000, lastActivityAt: 1_000, endedAt: 0 };
+      const chunks = planChunks('d', [[`s-${n}`, dense]], undefined, [], true);
       const last = chunks[chunks.length - 1];
       expect(chunks.filter((chunk) => chunk.final)).toEqual([last]);
       if (last.kind === 'q') {
