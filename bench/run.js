@@ -102,6 +102,8 @@ for (const shape of ['burst', 'yielding']) {
 }
 step('Redis store');
 const redisStore = await child('./redis.mjs');
+step('Redis at scale: script time, sessions and replica processes, memory per session (issue 15)');
+const redisScale = await child('./redis-scale.mjs');
 step('HTTP (autocannon)');
 const http = await runHttp();
 step('the real path: InferenceClient chatCompletion, with the peers (issue 17)');
@@ -395,6 +397,44 @@ if (redisStore.skipped === undefined) {
   row('7 Redis', 'skipped', redisStore.skipped);
 }
 
+if (redisScale.skipped === undefined) {
+  const { longest, scale, memory: redisMemory } = redisScale;
+  const cases = [
+    ['session50Models', 'one session of 50 models'],
+    ['readBack100Listed50Models', '100 listed sessions of 50 models read back'],
+    ['flush10kSessions', `a flush of ${fmtInt(longest.flush10kSessions.sessions)} sessions`],
+    ['reset10kSessions', `reset({ cluster: true }) of ${fmtInt(longest.reset10kSessions.sessions)} sessions`],
+    ['restore10kSessions', `a restore of ${fmtInt(longest.restore10kSessions.sessions)} sessions`],
+  ];
+  for (const [key, label] of cases) {
+    const calls = longest[key];
+    // The script's own time: per call the smaller of SLOWLOG's wall clock and Redis's CPU time (redis-scale.mjs).
+    row(
+      '7 Redis scale',
+      `longest script call (median), ${label} / calls`,
+      `${calls.scriptMaxMs.toFixed(2)} ms (${calls.scriptMedianMs.toFixed(2)} ms) / ${fmtInt(calls.calls)}`,
+      'about 2 ms',
+      yes(calls.scriptMaxMs <= 2.5),
+    );
+  }
+  for (const line of scale) {
+    row(
+      '7 Redis scale',
+      `  ${line.replicas} replica process(es) x ${fmtInt(line.sessions)} sessions: per replica flush, Redis CPU / round trips`,
+      `${line.redisCpuMsPerReplicaFlush.toFixed(1)} ms / ${line.roundTripsPerReplicaFlush.toFixed(0)}`,
+    );
+  }
+  for (const [key, perSession] of Object.entries(redisMemory)) {
+    row(
+      '7 Redis scale',
+      `  Redis memory per retained session, ${key === '1model' ? 'one model' : '50 models'} (hash fields)`,
+      `${fmtInt(perSession.bytesPerSession)} B (${fmtInt(perSession.fields)})`,
+    );
+  }
+} else {
+  row('7 Redis scale', 'skipped', redisScale.skipped);
+}
+
 {
   const subjects = realPath.subjects;
   const fig = (name) => {
@@ -521,6 +561,7 @@ writeFileSync(
         logLoad,
         httpOverheadPct: httpOverhead,
         redisStore,
+        redisScale,
         soak,
         realPath: { ...realPath, raw: undefined },
         ping,

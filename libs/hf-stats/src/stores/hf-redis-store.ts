@@ -56,11 +56,12 @@ export class HfRedisStore implements HfStatsStore {
   ) {
     this.local = new HfMemoryStore(limits);
     // The cached sessions are of the lost epoch; the restore and the next reads fill the cache again.
-    this.sender = new RedisChunkSender(redis, settings, limits, this.logger, () => this.cluster.sessions.clear());
+    this.sender = new RedisChunkSender(redis, settings, limits, this.logger, () => this.cluster.dataLost());
     this.writes = new RedisWriteBehind(
       this.sender,
       settings,
       limits.maxModels,
+      limits.maxSessions,
       this.logger,
       (sessionId) => this.cluster.sessions.caches(sessionId),
       (chunk, flush, reply, clockOffset) => this.cluster.apply(chunk, flush, reply, clockOffset),
@@ -71,7 +72,7 @@ export class HfRedisStore implements HfStatsStore {
       () => this.writes.pending,
       () => this.partial,
     );
-    this.cluster = new RedisClusterView(limits.maxModels, sessions, this.sender);
+    this.cluster = new RedisClusterView(limits.maxModels, limits.maxSessions, sessions, this.sender);
     this.budgetLeases = new RedisBudgetLeases(
       redis,
       settings.keyPrefix,

@@ -3,8 +3,9 @@ import type { Logger } from '@nestjs/common';
 import { redisDataLost, redisReachable, redisUnreachable } from '../hf-stats.messages.js';
 import { MAX_COUNTER_KEYS } from '../stats/stats-accumulator.js';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
+import { replanRest } from './redis-chunk-planner.js';
 import { RedisContribution } from './redis-contribution.js';
-import type { FlushChunk, InFlightFlush } from './redis-flush-plan.js';
+import { readBudgetOf, sweepLimitOf, TRIM_LIMIT, type FlushChunk, type InFlightFlush } from './redis-flush-plan.js';
 import { RedisScriptRunner, type FlushReply } from './redis-script-runner.js';
 
 /** What the store does with the answer to a chunk that Redis applied (now or at an earlier attempt). */
@@ -52,7 +53,9 @@ export class RedisChunkSender {
   async send(flush: InFlightFlush, applied: ChunkApplied): Promise<boolean> {
     while (flush.next < flush.chunks.length) {
       const chunk = flush.chunks[flush.next];
-      chunk.seq ??= ++this.chunkSeq;
+      if (chunk.kind !== 'q') {
+        chunk.seq ??= ++this.chunkSeq;
+      }
       let reply: FlushReply;
       let sentAt: number;
       try {
@@ -91,15 +94,16 @@ export class RedisChunkSender {
 
   private argsOf(chunk: FlushChunk, now: number): string[] {
     const { settings, limits } = this;
-    return [
+    const reads = chunk.reads;
+    const args = [
       settings.keyPrefix,
       this.replicaId,
       String(now),
       String(settings.sessionRetentionMs),
       String(limits.sessionIdleTimeoutMs),
-      String(chunk.final ? settings.listedSessions : 0),
+      String(reads?.list === true ? settings.listedSessions : 0),
       String(Math.max(settings.sessionRetentionMs, 3_600_000)),
-      String(chunk.seq),
+      String(chunk.seq ?? ''),
       this.epoch,
       String(limits.maxModels),
       String(MAX_COUNTER_KEYS),
@@ -107,22 +111,35 @@ export class RedisChunkSender {
       chunk.kind,
       String(chunk.seenCalls),
       String(chunk.restoredCalls),
-      chunk.final ? '1' : '0',
+      String(sweepLimitOf(chunk)),
+      String(reads === undefined ? 0 : readBudgetOf(chunk)),
+      String(TRIM_LIMIT),
     ].concat(chunk.body);
+    if (reads === undefined) {
+      args.push('0', '0');
+      return args;
+    }
+    args.push(String(reads.ids.length));
+    const withIds = args.concat(reads.ids);
+    if (reads.scan === undefined) {
+      withIds.push('0');
+    } else {
+      withIds.push('1', reads.scan.id, reads.scan.cursor);
+    }
+    return withIds;
   }
 
   /**
    * Redis is in another epoch than the one this replica wrote in: it lost the data. This replica's contribution
-   * goes first (new numbers), then the chunks not yet applied (numbered again: the new epoch never saw them).
+   * goes first (new numbers), then the chunks not yet applied (planned and numbered again: the new epoch never saw
+   * them).
    */
   private restoreInto(flush: InFlightFlush, epoch: string): void {
     this.epoch = epoch;
     this.lostInPastEpochs += this.lostInEpoch;
     this.lostInEpoch = 0;
-    const rest = flush.chunks.slice(flush.next).filter((chunk) => chunk.kind === 'd');
-    for (const chunk of rest) {
-      chunk.seq = undefined;
-    }
+    // Numbered again, and the pieces of a scope begun in the lost epoch sent whole.
+    const rest = replanRest(flush.chunks.slice(flush.next).filter((chunk) => chunk.kind !== 'r'));
     const restore = this.contribution.restoreChunks(this.seenCalls);
     flush.chunks.splice(flush.next, flush.chunks.length - flush.next, ...restore, ...rest);
     this.onDataLost();

@@ -1,4 +1,5 @@
-import { planChunks, type FlushChunk, type SessionView } from './redis-flush-plan.js';
+import { planChunks } from './redis-chunk-planner.js';
+import type { FlushChunk, SessionView } from './redis-flush-plan.js';
 import { ScopeDelta } from './scope-delta.js';
 
 /**

@@ -2,10 +2,53 @@ import { ScopeDelta } from './scope-delta.js';
 
 /**
  * Arguments of one script call past which a chunk is closed: bounds the stack, the request and Redis's pause. The
- * script costs about 1 µs per argument on a 2-core machine (SLOWLOG): 1,500 keeps a chunk near 2 ms (8,000 took
- * 10 to 26 ms). A session of maxModels models is one scope, never split, so it can take longer.
+ * script costs 1 to 3 µs of Redis CPU per argument on the 2-core bench machine under load (bench/redis-scale.mjs): 800 keeps
+ * a chunk under 2 ms. A scope with more arguments (a session of 50 models has some 3,500) is cut in pieces.
  */
-export const MAX_CHUNK_ARGS = 1_500;
+export const MAX_CHUNK_ARGS = 800;
+
+/**
+ * The fixed work of a scope (session creation, lifecycle, indexes: some 15 Redis commands) and of an end, counted
+ * as arguments against MAX_CHUNK_ARGS: a chunk of small sessions costs about what a chunk of one big one does.
+ */
+export const SCOPE_COST_ARGS = 40;
+/** A dimension name met for the first time in a chunk costs its admission (3 commands) more. */
+export const NAME_COST_ARGS = 9;
+export const END_COST_ARGS = 16;
+
+/**
+ * Hash fields one call reads at most (HGETALL costs 0.2 to 0.6 µs of Redis CPU per field there: 2,500 stay under
+ * 2 ms); a hash larger than that is read in pieces (HSCAN) over several calls. A written argument costs about as
+ * much as 3 fields read (WRITE_ARG_IN_FIELDS), so a chunk that writes reads less.
+ */
+export const READ_BUDGET_FIELDS = 2_500;
+export const WRITE_ARG_IN_FIELDS = 3;
+
+/**
+ * The largest write chunk that also reads the cluster's view back (else a reads-only chunk follows it): a flush of
+ * the global figures of a few models, the common case, stays one round trip.
+ */
+export const FINAL_CHUNK_ARGS = 700;
+
+/**
+ * Idle sessions one call ends at most (fewer in a call that writes: an end costs about as much as END_IN_FIELDS fields
+ * read, taken from its read budget), and expired entries it deletes at most from each session index.
+ */
+export const SWEEP_LIMIT = 100;
+export const END_IN_FIELDS = 15;
+
+/** How many idle sessions a call may end: within its read budget, at least one (the sweep always moves on). */
+export function sweepLimitOf(chunk: FlushChunk): number {
+  const reads = chunk.reads;
+  if (reads === undefined || (!reads.list && !reads.sweep)) {
+    return 0;
+  }
+  return Math.max(1, Math.min(SWEEP_LIMIT, Math.floor(readBudgetOf(chunk) / END_IN_FIELDS)));
+}
+export const TRIM_LIMIT = 500;
+
+/** Session ids one call asks to read at most (the replica keeps the rest for the next calls). */
+export const MAX_READ_IDS = 200;
 
 /** The figures of one session buffered, contributed or read back, with its lifecycle (epoch ms, this replica's clock). */
 export interface SessionView {
@@ -36,25 +79,41 @@ export class FlushBuffer {
   }
 }
 
+/** What a chunk reads back after its writes (docs/redis-protocol.md, "Bounded calls"). */
+export interface ChunkReads {
+  /** The flush's cluster view: sweep idle sessions, trim the indexes, list, read the global figures. */
+  readonly list: boolean;
+  /** Sweep and trim again without listing (the last call stopped at a limit). */
+  readonly sweep: boolean;
+  /** Sessions to read in full, oldest wish first (at most MAX_READ_IDS). */
+  readonly ids: string[];
+  /** The hash read in pieces ('' the global one), from its cursor ('0' first). */
+  readonly scan: { readonly id: string; readonly cursor: string } | undefined;
+}
+
 /**
  * One script call of a flush. Its number is given when it is first sent and kept for its retries, so that the
  * script applies it at most once, and numbers rise in the order chunks are sent (restore chunks included).
  */
 export interface FlushChunk {
   seq: number | undefined;
-  /** `d`: figures recorded here; `r`: this replica's whole contribution again, after Redis lost its data. */
-  readonly kind: 'd' | 'r';
-  /** The last chunk of a flush: sweeps idle sessions and reads the cluster's figures back. */
+  /** `d`: figures recorded here; `r`: this replica's whole contribution again, after Redis lost its data; `q`: reads only. */
+  readonly kind: 'd' | 'r' | 'q';
+  /** The chunk that reads the cluster's view back (`reads.list`); its answer ends the flush's buffer. */
   readonly final: boolean;
   /** Scopes and ends, as the script reads them after its fixed arguments. */
   readonly body: string[];
-  /** The sessions it writes (for `d`: what moves from the buffer to the contribution once applied). */
+  /** The sessions whose last piece it writes (for `d`: what moves from the buffer to the contribution once applied). */
   readonly sessions: Array<[string, SessionView]>;
-  /** For `d` final chunks: the global figures it writes. */
+  /** The explicit ends it writes. */
+  readonly ends: Array<[string, number]>;
+  /** The global figures whose last piece it writes. */
   readonly global: ScopeDelta | undefined;
   /** For the first `r` chunk: the cluster's call count this replica last saw, and the calls it restores. */
   readonly seenCalls: number;
   readonly restoredCalls: number;
+  /** What it reads after its writes. */
+  reads: ChunkReads | undefined;
 }
 
 /** A flush under way: its buffer stays visible to readers until its chunks are applied. */
@@ -64,100 +123,26 @@ export interface InFlightFlush {
   next: number;
 }
 
-function scopeArgs(
-  sessionId: string,
-  delta: ScopeDelta,
-  view: Omit<SessionView, 'delta'> | undefined,
-  readBack: boolean,
-): string[] {
-  const ops: string[] = [];
-  delta.writeOps(ops);
-  const header = [
-    sessionId,
-    String(view?.startedAt ?? 0),
-    String(view?.lastActivityAt ?? 0),
-    String(view?.endedAt ?? 0),
-    readBack ? '1' : '0',
-    String(ops.length / 3),
-  ];
-  // concat, not push(...ops): a scope may hold thousands of arguments.
-  return header.concat(ops);
+/** What the chunk that lists reads first: the global hash, from its start. */
+export const GLOBAL_SCAN = { id: '', cursor: '0' } as const;
+
+/** The hash fields a chunk may still read, after what it writes (a written argument costs some 6 field reads). */
+export function readBudgetOf(chunk: FlushChunk): number {
+  return Math.max(0, READ_BUDGET_FIELDS - WRITE_ARG_IN_FIELDS * chunk.body.length);
 }
 
-/**
- * Cuts sessions, ends and (in the last chunk) the global figures into chunks of about MAX_CHUNK_ARGS arguments
- * (a scope is never split; one scope is bounded by maxModels).
- */
-export function planChunks(
-  kind: 'd' | 'r',
-  sessions: Iterable<[string, SessionView]>,
-  global: ScopeDelta | undefined,
-  ends: Iterable<[string, number]>,
-  finalChunk: boolean,
-  totals: { seenCalls: number; restoredCalls: number } = { seenCalls: 0, restoredCalls: 0 },
-  /** Whether to read a session's figures back in full (else its lifecycle only). */
-  readBack: (sessionId: string) => boolean = () => false,
-): FlushChunk[] {
-  const chunks: FlushChunk[] = [];
-  let scopes: string[][] = [];
-  let members: Array<[string, SessionView]> = [];
-  let endArgs: string[] = [];
-  let size = 0;
-  const close = (isFinal: boolean, chunkGlobal: ScopeDelta | undefined): void => {
-    const body: string[] = [String(scopes.length)];
-    for (const args of scopes) {
-      for (const arg of args) {
-        body.push(arg);
-      }
-    }
-    body.push(String(endArgs.length / 2));
-    for (const arg of endArgs) {
-      body.push(arg);
-    }
-    const first = chunks.length === 0;
-    chunks.push({
-      seq: undefined,
-      kind,
-      final: isFinal,
-      body,
-      sessions: members,
-      global: chunkGlobal,
-      seenCalls: first ? totals.seenCalls : 0,
-      restoredCalls: first ? totals.restoredCalls : 0,
-    });
-    scopes = [];
-    members = [];
-    endArgs = [];
-    size = 0;
+/** A chunk that only reads (kind `q`): no number, no writes. */
+export function readChunk(reads: ChunkReads, final = false): FlushChunk {
+  return {
+    seq: undefined,
+    kind: 'q',
+    final,
+    body: ['0', '0'],
+    sessions: [],
+    ends: [],
+    global: undefined,
+    seenCalls: 0,
+    restoredCalls: 0,
+    reads,
   };
-  for (const [sessionId, view] of sessions) {
-    const args = scopeArgs(sessionId, view.delta, view, readBack(sessionId));
-    if (size > 0 && size + args.length > MAX_CHUNK_ARGS) {
-      close(false, undefined);
-    }
-    scopes.push(args);
-    members.push([sessionId, view]);
-    size += args.length;
-  }
-  // Ends after the sessions' figures, so that a session's last calls count in its end.
-  for (const [sessionId, endedAt] of ends) {
-    if (size + 2 > MAX_CHUNK_ARGS) {
-      close(false, undefined);
-    }
-    endArgs.push(sessionId, String(endedAt));
-    size += 2;
-  }
-  const globalArgs = global === undefined || global.isEmpty ? undefined : scopeArgs('', global, undefined, false);
-  if (globalArgs !== undefined) {
-    if (size > 0 && size + globalArgs.length > MAX_CHUNK_ARGS) {
-      close(false, undefined);
-    }
-    scopes.push(globalArgs);
-    size += globalArgs.length;
-  }
-  // A flush always ends with one chunk, even empty: it reads the cluster's figures back.
-  if (finalChunk || size > 0 || totals.seenCalls > 0) {
-    close(finalChunk, globalArgs === undefined ? undefined : global);
-  }
-  return chunks;
 }

@@ -5,7 +5,8 @@ import { FLUSH_SCRIPT } from './redis-scripts.js';
 export type FlushReply = [
   status: number,
   epoch: string,
-  globalFlat: string[],
+  /** The hash read in pieces: its id ('' the global hash), the cursor to go on from ('0' done), the fields. */
+  scan: [] | [id: string, cursor: string, fields: string[]],
   activeCount: number,
   sessionsFlat: Array<string | string[]>,
   won: string[],
@@ -13,6 +14,9 @@ export type FlushReply = [
   refusedSessions: number,
   redisNow: number,
   lifecyclesFlat: Array<string | string[]>,
+  unread: string[],
+  resets: string,
+  more: string,
 ];
 
 /**

@@ -1,26 +1,40 @@
+import { READ_PHASE } from './redis-script-reads.js';
+
 /**
  * The one script of the Redis store, run once per chunk of a flush (docs/redis-protocol.md describes the protocol).
  * It runs atomically, so every decision it takes holds for the whole cluster:
  * - applies a chunk at most once (each replica numbers its chunks; the script keeps the last number applied);
  * - refuses chunks of another epoch (Redis lost its data since the replica last wrote), so the replica first
  *   restores its own contribution;
- * - keeps the bounds: `maxModels` names per dimension (model, provider, billTo), `maxKeys` error types and status codes per figures, `maxSessions`
- *   sessions (ended ones make room; past that, new sessions are refused and counted);
+ * - keeps the bounds: `maxModels` names per dimension (model, provider, billTo), `maxKeys` error types and status
+ *   codes per figures, `maxSessions` sessions (ended ones make room; past that, new sessions are refused and counted);
  * - decides session ends once, idle ends on Redis's clock (`TIME`): the replica's times are shifted by the
  *   difference between its clock and Redis's when the chunk arrives.
+ * Each call does bounded work, so that it blocks Redis for about 2 ms at most (redis-flush-plan.ts): at most
+ * MAX_CHUNK_ARGS arguments of writes (a session's figures may span several chunks), at most `sweepLimit` idle ends
+ * and `trimLimit` expired index entries, and reads within `readBudget` hash fields; what is left is reported, and the
+ * replica sends it in the next call.
  *
  * KEYS[1]: the global hash, so that a Cluster client sends the call to the node of the prefix's slot (every key
  * of the store is under one hash tag there, see hf-stats-store.options.ts).
- * ARGV: prefix, replicaId, replicaNow, retentionMs, idleMs, listedSessions, markerTtlMs, seq, epoch ('' when
- * unknown), maxModels, maxKeys, maxSessions, kind ('d' delta, 'r' restore), seenCalls, restoredCalls, final
- * ('1': sweep idle sessions and read the global figures and listed sessions back), then the scopes (count, then per
- * scope: sessionId or '' for global, startedAt, lastActivityAt, endedAt (restore only, else 0), read back ('1': all
- * its fields, '0': its lifecycle only, the replica adds what it wrote to what it last read), triple count, `op
- * field value` triples), then the explicit ends (count, then `sessionId endedAt` pairs).
+ * ARGV: prefix, replicaId, replicaNow, retentionMs, idleMs, listedSessions (0: none listed), markerTtlMs, seq, epoch
+ * ('' when unknown), maxModels, maxKeys, maxSessions, kind ('d' delta, 'r' restore, 'q' reads only: no number, no
+ * writes), seenCalls, restoredCalls, sweepLimit (> 0: end up to that many idle sessions, trim the indexes, count the
+ * active sessions), readBudget (hash fields to read at most), trimLimit, then the scopes (count, then per scope: sessionId or '' for global, startedAt, lastActivityAt,
+ * endedAt (restore only, else 0), piece ('1': the rest of a scope that an earlier chunk began: never creates the
+ * session), triple count, `op field value` triples), then the explicit ends (count, then `sessionId endedAt` pairs),
+ * then the sessions to read in full (count, ids), then the hash to read in pieces ('0' none, or '1', its id ('' the
+ * global hash), the cursor to go on from ('0' its start)).
  *
- * Returns { status (1 applied, 0 applied before, -1 other epoch), epoch, globalFields, activeCount,
+ * Reads, in this order, while within the budget: the hash under way (the global one when listing), the sessions
+ * asked for, the sessions this call ended, the `listedSessions` most recently active. A hash larger than what is
+ * left is read in pieces (HSCAN) from a call that has read nothing else yet; the others wait (`unread`).
+ *
+ * Returns { status (1 applied, 0 applied before, -1 other epoch), epoch, { id, cursor ('0' done), fields } of the hash
+ * read in pieces (or {}), activeCount,
  * { sessionId, fields, ... }, { sessionId, reason, ... }, lostCalls, refusedSessions, redisNow,
- * { sessionId, { startedAt, lastActivityAt, ended, endedAt }, ... } }.
+ * { sessionId, { startedAt, lastActivityAt, ended, endedAt }, ... }, unread ids, reset generation ('' none),
+ * more ('1': the sweep or a trim stopped at its limit) }.
  */
 export const FLUSH_SCRIPT = `
 local prefix = ARGV[1]
@@ -38,7 +52,10 @@ local maxSessions = tonumber(ARGV[12])
 local restore = ARGV[13] == 'r'
 local seenCalls = tonumber(ARGV[14])
 local restoredCalls = tonumber(ARGV[15])
-local final = ARGV[16] == '1'
+local readsOnly = ARGV[13] == 'q'
+local sweepLimit = tonumber(ARGV[16])
+local budget = tonumber(ARGV[17])
+local trimLimit = tonumber(ARGV[18])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local offset = now - replicaNow
@@ -60,11 +77,12 @@ local function lostCalls()
   return math.max(0, (tonumber(counts[1]) or 0) - (tonumber(counts[2]) or 0))
 end
 if knownEpoch ~= '' and knownEpoch ~= epoch then
-  return { -1, epoch, {}, 0, {}, {}, lostCalls(), 0, now }
+  return { -1, epoch, {}, 0, {}, {}, lostCalls(), 0, now, {}, {}, '', '0' }
 end
 
 local won = {}
 local touched = {}
+local touchedSet = {}
 local wanted = {}
 local wantedOrder = {}
 local function want(id)
@@ -76,6 +94,8 @@ end
 local function finish(id, endedAt, reason)
   local key = sessionKey(id)
   if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 'ended') == '1' then
+    -- Not active (expired, or ended): out of the active index, so that a sweep never meets it again.
+    redis.call('ZREM', activeKey, id)
     return
   end
   redis.call('HSET', key, 'ended', '1', 'endedAt', endedAt)
@@ -83,7 +103,6 @@ local function finish(id, endedAt, reason)
   redis.call('ZADD', endedKey, endedAt, id)
   won[#won + 1] = id
   won[#won + 1] = reason
-  want(id)
 end
 
 -- Room for one more session: under the bound, or by deleting the longest-ended one.
@@ -148,8 +167,23 @@ end
 
 local status = 0
 local refused = 0
-local lastSeq = tonumber(redis.call('GET', markerKey))
-if lastSeq == nil or seq > lastSeq then
+local lastSeq = nil
+if readsOnly then
+  status = 1
+else
+  lastSeq = tonumber(redis.call('GET', markerKey))
+end
+-- The body is read in any case: the sessions to read come after the scopes and ends.
+local i = 19
+local skip = readsOnly or not (lastSeq == nil or seq > lastSeq)
+if skip then
+  local scopeCount = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, scopeCount do
+    i = i + 6 + 3 * tonumber(ARGV[i + 5])
+  end
+  i = i + 1 + 2 * tonumber(ARGV[i])
+else
   status = 1
   redis.call('SET', markerKey, seq, 'PX', markerTtl)
   if restore then
@@ -158,7 +192,6 @@ if lastSeq == nil or seq > lastSeq then
     end
     redis.call('HINCRBY', epochKey, 'restored', restoredCalls)
   end
-  local i = 17
   local scopeCount = tonumber(ARGV[i])
   i = i + 1
   for _ = 1, scopeCount do
@@ -166,17 +199,20 @@ if lastSeq == nil or seq > lastSeq then
     local startedAt = tonumber(ARGV[i + 1]) + offset
     local lastActivityAt = tonumber(ARGV[i + 2]) + offset
     local endedArg = tonumber(ARGV[i + 3])
-    local full = ARGV[i + 4] == '1'
+    local piece = ARGV[i + 4] == '1'
     local n = tonumber(ARGV[i + 5])
     i = i + 6
     local key = globalKey
     local keep = true
     if id ~= '' then
       key = sessionKey(id)
-      keep = redis.call('EXISTS', key) == 1 or makeRoom()
+      -- The rest of a scope never creates its session: refused (or deleted) once is refused for all its pieces.
+      keep = redis.call('EXISTS', key) == 1 or (not piece and makeRoom())
     end
     if not keep then
-      refused = refused + 1
+      if not piece then
+        refused = refused + 1
+      end
       i = i + 3 * n
     else
       local admitted = {}
@@ -226,9 +262,8 @@ if lastSeq == nil or seq > lastSeq then
         end
         redis.call('ZADD', sessionsKey, last, id)
         redis.call('PEXPIRE', key, retentionMs)
-        if full then
-          want(id)
-        elseif not restore then
+        if not restore and not touchedSet[id] then
+          touchedSet[id] = true
           touched[#touched + 1] = id
         end
       end
@@ -242,40 +277,4 @@ if lastSeq == nil or seq > lastSeq then
   end
 end
 
-local globalFields = {}
-if final then
-  if idleMs > 0 then
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', activeKey, '-inf', now - idleMs, 'LIMIT', 0, 100)) do
-      finish(id, now, 'idle')
-    end
-  end
-  redis.call('ZREMRANGEBYSCORE', sessionsKey, '-inf', now - retentionMs)
-  redis.call('ZREMRANGEBYSCORE', activeKey, '-inf', now - retentionMs)
-  redis.call('ZREMRANGEBYSCORE', endedKey, '-inf', now - retentionMs)
-  for _, id in ipairs(redis.call('ZREVRANGE', sessionsKey, 0, listed - 1)) do
-    want(id)
-  end
-  globalFields = redis.call('HGETALL', globalKey)
-end
-local sessions = {}
-for _, id in ipairs(wantedOrder) do
-  local fields = redis.call('HGETALL', sessionKey(id))
-  if #fields > 0 then
-    sessions[#sessions + 1] = id
-    sessions[#sessions + 1] = fields
-  end
-end
--- Sessions this replica has cached: their lifecycle only; their figures it adds itself (a session of 50 models is
--- some 1,800 fields, too many to read back for each session touched in each flush).
-local lifecycles = {}
-for _, id in ipairs(touched) do
-  if not wanted[id] then
-    local values = redis.call('HMGET', sessionKey(id), 'startedAt', 'lastActivityAt', 'ended', 'endedAt')
-    lifecycles[#lifecycles + 1] = id
-    lifecycles[#lifecycles + 1] = { values[1] or '', values[2] or '', values[3] or '', values[4] or '' }
-  end
-end
-return {
-  status, epoch, globalFields, redis.call('ZCARD', activeKey), sessions, won, lostCalls(), refused, now, lifecycles
-}
-`;
+${READ_PHASE}`;

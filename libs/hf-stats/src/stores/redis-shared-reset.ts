@@ -1,7 +1,7 @@
 import type { HfRedisClient } from './hf-stats-store.options.js';
 
 /** Sessions deleted per script call: each call stays short, so that other clients of Redis barely wait. */
-export const RESET_STEP_SESSIONS = 200;
+export const RESET_STEP_SESSIONS = 100;
 
 /**
  * One step of `reset({ cluster: true })`: deletes up to `step` sessions (the least recently active first), and, once

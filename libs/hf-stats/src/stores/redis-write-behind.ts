@@ -2,7 +2,16 @@ import type { Logger } from '@nestjs/common';
 import { redisFlushFailure, redisUnwrittenAtClose } from '../hf-stats.messages.js';
 import type { HfRedisStoreSettings } from './hf-stats-store.options.js';
 import type { RedisChunkSender } from './redis-chunk-sender.js';
-import { FlushBuffer, planChunks, type FlushChunk, type InFlightFlush } from './redis-flush-plan.js';
+import {
+  FlushBuffer,
+  GLOBAL_SCAN,
+  MAX_READ_IDS,
+  readChunk,
+  type FlushChunk,
+  type InFlightFlush,
+} from './redis-flush-plan.js';
+import { planChunks } from './redis-chunk-planner.js';
+import { RedisReadQueue } from './redis-read-queue.js';
 import type { FlushReply } from './redis-script-runner.js';
 
 /** Flushes `close()` makes at most, so that calls recorded during the last ones are written too. */
@@ -25,17 +34,21 @@ export class RedisWriteBehind {
   private flushStartedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private warnedFailure = false;
+  /** Sessions to read in full, carried over calls and flushes (bounded by maxSessions). */
+  private readonly reads: RedisReadQueue;
 
   constructor(
     private readonly sender: RedisChunkSender,
     private readonly settings: HfRedisStoreSettings,
     private readonly maxModels: number,
+    maxSessions: number,
     private readonly logger: Logger,
     /** Whether a session's cluster figures are cached here (then its flush reads back its lifecycle only). */
     private readonly caches: (sessionId: string) => boolean,
     private readonly onReply: ReplyHandler,
   ) {
     this.pending = new FlushBuffer(maxModels);
+    this.reads = new RedisReadQueue(maxSessions);
   }
 
   /** Whether a flush has waited for Redis longer than one flush interval. */
@@ -60,6 +73,7 @@ export class RedisWriteBehind {
   /** Forgets what is buffered and not yet sent. */
   reset(): void {
     this.pending = new FlushBuffer(this.maxModels);
+    this.reads.clear();
   }
 
   /**
@@ -126,35 +140,63 @@ export class RedisWriteBehind {
     }
   }
 
-  /** Sends the remaining chunks of the flush under way, or of the pending buffer. True when all were applied. */
+  /**
+   * Sends the remaining chunks of the flush under way, or of the pending buffer, then the reads its calls left
+   * (bounded calls: redis-flush-plan.ts). True when all were applied.
+   */
   private async sendFlush(): Promise<boolean> {
     if (this.inFlight === undefined) {
       const buffer = this.pending;
       // Sessions not cached here are read back in full; cached ones get what this replica wrote added.
-      const chunks = planChunks(
-        'd',
-        buffer.sessions,
-        buffer.global,
-        buffer.ends,
-        true,
-        undefined,
-        (sessionId) => !this.caches(sessionId),
-      );
+      for (const sessionId of buffer.sessions.keys()) {
+        if (!this.caches(sessionId)) {
+          this.reads.add(sessionId);
+        }
+      }
+      const chunks = planChunks('d', buffer.sessions, buffer.global, buffer.ends, true);
+      const final = chunks[chunks.length - 1];
+      final.reads = { list: true, sweep: true, ids: this.reads.take(MAX_READ_IDS), scan: GLOBAL_SCAN };
       this.inFlight = { buffer, chunks, next: 0 };
       this.pending = new FlushBuffer(this.maxModels);
     }
     const flush = this.inFlight;
     const done = await this.sender.send(flush, (chunk, reply, clockOffset) => {
-      if (chunk.final) {
-        // Its last answer holds the whole cluster view: the buffer is no longer shown beside it.
+      this.onReply(chunk, flush, reply, clockOffset);
+      const scan = reply[2];
+      if (scan[0] === '' && scan[1] === '0') {
+        // The cluster's global figures are read whole: the buffer is no longer shown beside them.
         this.inFlight = undefined;
       }
-      this.onReply(chunk, flush, reply, clockOffset);
+      this.followReads(flush, chunk, reply);
     });
     if (done) {
       this.inFlight = undefined;
+    } else if (this.inFlight === undefined) {
+      // Reads not made: asked again by the next flush (a session read in pieces, from its start).
+      for (const chunk of flush.chunks.slice(flush.next)) {
+        for (const sessionId of chunk.reads?.ids ?? []) {
+          this.reads.add(sessionId);
+        }
+        if (chunk.reads?.scan !== undefined && chunk.reads.scan.id !== '') {
+          this.reads.add(chunk.reads.scan.id);
+        }
+      }
     }
     return done;
+  }
+
+  /** Queues what a call left unread; after the flush's last chunk, one more call while reads or a sweep remain. */
+  private followReads(flush: InFlightFlush, chunk: FlushChunk, reply: FlushReply): void {
+    for (const sessionId of reply[10]) {
+      this.reads.add(sessionId);
+    }
+    const isLast = flush.chunks[flush.chunks.length - 1] === chunk;
+    const more = reply[12] === '1' && (chunk.reads?.list === true || chunk.reads?.sweep === true);
+    const piece = reply[2];
+    const scan = piece.length === 3 && piece[1] !== '0' ? { id: piece[0], cursor: piece[1] } : undefined;
+    if (isLast && chunk.reads !== undefined && (this.reads.size > 0 || more || scan !== undefined)) {
+      flush.chunks.push(readChunk({ list: false, sweep: more, ids: this.reads.take(MAX_READ_IDS), scan }));
+    }
   }
 
   private reportFailure(error: unknown): void {
