@@ -44,15 +44,18 @@ function fieldsReadOf(reply: unknown[]): number {
 }
 
 /**
- * A real client whose flush-script and reset-script calls are recorded as they pass (same connection, same replies).
+ * A real client whose flush-script calls and the steps of the sessions' reset are recorded as they pass (same
+ * connection, same replies). The reset's other steps (the timeline's minutes, the budget leases) are not counted.
  */
 function observedClient(calls: SeenCall[], resets: number[], afterCall?: (index: number) => Promise<void>): Redis {
   const client = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
-  const observe = async (args: string[], reply: Promise<unknown>): Promise<unknown> => {
+  const observe = async (args: string[], reply: Promise<unknown>, script?: string): Promise<unknown> => {
     const answer = await reply;
     if (args.length === 3) {
-      resets.push(Number(answer));
+      if (script?.includes("prefix .. 'sessions'") === true) {
+        resets.push(Number(answer));
+      }
     } else {
       const flat = answer as unknown[];
       calls.push({
@@ -68,7 +71,7 @@ function observedClient(calls: SeenCall[], resets: number[], afterCall?: (index:
   const evalScript = client.eval.bind(client) as (script: string, keys: number, args: string[]) => Promise<unknown>;
   Object.assign(client, {
     evalsha: (sha: string, keys: number, args: string[]) => observe(args, evalsha(sha, keys, args)),
-    eval: (script: string, keys: number, args: string[]) => observe(args, evalScript(script, keys, args)),
+    eval: (script: string, keys: number, args: string[]) => observe(args, evalScript(script, keys, args), script),
   });
   return client;
 }
