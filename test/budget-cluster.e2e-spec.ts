@@ -1,46 +1,18 @@
-import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HfStatsModuleOptions, HfStatsStoreOptions } from 'nestjs-hf-stats';
 import { OwnRedisCluster } from './fixtures/redis/own-redis-cluster.js';
-import { spawnFixture } from './fixtures/redis/spawn-fixture.js';
+import { startFixtureReplica, stopFixtureReplica, type FixtureReplica } from './fixtures/redis/spawn-fixture.js';
 import { deleteKeys, redisTestsEnabled, SHARED_REDIS_URL, uniquePrefix } from './fixtures/redis/redis-support.js';
 import { startScriptedHfServer, type ScriptedHfServer } from './fixtures/scripted-hf.server.js';
 
 const enabled = await redisTestsEnabled('budget-cluster.e2e-spec');
 const APP = new URL('./fixtures/budget/budget-replica.app.ts', import.meta.url);
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-}
+type Replica = FixtureReplica;
 
 function startReplica(options: HfStatsModuleOptions, hfUrl: string): Promise<Replica> {
-  const child = spawnFixture(APP, [JSON.stringify(options), hfUrl]);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /\{"port":(\d+)\}/.exec(output);
-      if (match !== null) {
-        resolve({ child, url: `http://127.0.0.1:${match[1]}` });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`replica exited with ${code}: ${errors}`)));
-  });
-}
-
-function stopReplica(replica: Replica): Promise<void> {
-  const { child } = replica;
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+  return startFixtureReplica(APP, [JSON.stringify(options), hfUrl]);
 }
 
 /** Four replicas; each sends 50 concurrent requests in one session; resolves to the statuses. */
@@ -61,7 +33,7 @@ async function fourReplicasFiftyEach(
     );
     return answers.map((answer) => answer.status);
   } finally {
-    await Promise.all(replicas.map(stopReplica));
+    await Promise.all(replicas.map(stopFixtureReplica));
   }
 }
 

@@ -1,46 +1,18 @@
-import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OwnRedisCluster } from './fixtures/redis/own-redis-cluster.js';
 import { redisTestsEnabled, uniquePrefix } from './fixtures/redis/redis-support.js';
-import { spawnFixture } from './fixtures/redis/spawn-fixture.js';
+import { startFixtureReplica, stopFixtureReplica, type FixtureReplica } from './fixtures/redis/spawn-fixture.js';
 
 const enabled = await redisTestsEnabled('redis-cluster-replicas.e2e-spec');
 const FIXTURES = new URL('./fixtures/redis/', import.meta.url);
 const REPLICAS = 3;
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-}
+type Replica = FixtureReplica;
 
 /** One replica of the fixture app in a process of its own, on the Cluster's nodes, flushing every 100 ms. */
 function startReplica(nodes: string[], prefix: string): Promise<Replica> {
-  const child = spawnFixture(new URL('replica.app.ts', FIXTURES), [nodes.join(','), prefix, '100']);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /\{"port":(\d+)\}/.exec(output);
-      if (match !== null) {
-        resolve({ child, url: `http://127.0.0.1:${match[1]}` });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`replica exited with ${code}: ${errors}`)));
-  });
-}
-
-function stopReplica(replica: Replica): Promise<void> {
-  const child = replica.child;
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+  return startFixtureReplica(new URL('replica.app.ts', FIXTURES), [nodes.join(','), prefix, '100']);
 }
 
 interface Totals {
@@ -60,7 +32,7 @@ describe.runIf(enabled)('replicas in separate processes on a real three-master R
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(replicas.map((replica) => stopReplica(replica)));
+    await Promise.all(replicas.map((replica) => stopFixtureReplica(replica)));
     await cluster.stop();
   });
 

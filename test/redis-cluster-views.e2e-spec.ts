@@ -1,45 +1,17 @@
-import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HfSessionPage, HfSessionStats, HfStatsSnapshot, HfTimeline } from 'nestjs-hf-stats';
 import { OwnRedisCluster } from './fixtures/redis/own-redis-cluster.js';
-import { spawnFixture } from './fixtures/redis/spawn-fixture.js';
+import { startFixtureReplica, stopFixtureReplica, type FixtureReplica } from './fixtures/redis/spawn-fixture.js';
 import { deleteKeys, redisTestsEnabled, SHARED_REDIS_URL, uniquePrefix } from './fixtures/redis/redis-support.js';
 
 const enabled = await redisTestsEnabled('redis-cluster-views.e2e-spec');
 const FIXTURE = new URL('./fixtures/redis/views-replica.app.ts', import.meta.url);
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-}
+type Replica = FixtureReplica;
 
 function startReplica(store: object): Promise<Replica> {
-  const child = spawnFixture(FIXTURE, [JSON.stringify(store)]);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /\{"port":(\d+)\}/.exec(output);
-      if (match !== null) {
-        resolve({ child, url: `http://127.0.0.1:${match[1]}` });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`replica exited with ${code}: ${errors}`)));
-  });
-}
-
-function stopReplica(replica: Replica | undefined): Promise<void> {
-  const child = replica?.child;
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+  return startFixtureReplica(FIXTURE, [JSON.stringify(store)]);
 }
 
 /** Every page of a listing, following `nextCursor`: the ids in order, and the counts of the first page. */
@@ -123,7 +95,7 @@ describe.runIf(enabled).each(backends)('the whole cluster from every replica, on
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(replicas.map((replica) => stopReplica(replica)));
+    await Promise.all(replicas.map((replica) => stopFixtureReplica(replica)));
     if (onCluster) {
       await cluster.stop();
     } else {

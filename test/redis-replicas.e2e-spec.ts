@@ -1,45 +1,17 @@
-import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HfStatsSnapshot } from 'nestjs-hf-stats';
-import { spawnFixture } from './fixtures/redis/spawn-fixture.js';
+import { startFixtureReplica, stopFixtureReplica, type FixtureReplica } from './fixtures/redis/spawn-fixture.js';
 import { deleteKeys, redisTestsEnabled, SHARED_REDIS_URL, uniquePrefix } from './fixtures/redis/redis-support.js';
 
 const enabled = await redisTestsEnabled('redis-replicas.e2e-spec');
 const FIXTURES = new URL('./fixtures/redis/', import.meta.url);
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-}
+type Replica = FixtureReplica;
 
 /** Starts one replica of the fixture app in a Node process of its own, on the source compiled by swc. */
 function startReplica(prefix: string): Promise<Replica> {
-  const child = spawnFixture(new URL('replica.app.ts', FIXTURES), [SHARED_REDIS_URL, prefix]);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    let errors = '';
-    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /\{"port":(\d+)\}/.exec(output);
-      if (match !== null) {
-        resolve({ child, url: `http://127.0.0.1:${match[1]}` });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`replica exited with ${code}: ${errors}`)));
-  });
-}
-
-function stopReplica(replica: Replica | undefined): Promise<void> {
-  const child = replica?.child;
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+  return startFixtureReplica(new URL('replica.app.ts', FIXTURES), [SHARED_REDIS_URL, prefix]);
 }
 
 describe.runIf(enabled)('two app instances in separate processes sharing one Redis', () => {
@@ -52,7 +24,7 @@ describe.runIf(enabled)('two app instances in separate processes sharing one Red
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.all([stopReplica(a), stopReplica(b)]);
+    await Promise.all([stopFixtureReplica(a), stopFixtureReplica(b)]);
     await deleteKeys(SHARED_REDIS_URL, prefix);
   });
 
