@@ -9,9 +9,9 @@
 // `node bench/redis-scale.mjs replica <url> <prefix>` is one simulated replica (driven over IPC).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { HfStatsStore } from 'nestjs-hf-stats';
+import { freePort, startRedis } from './redis-server.mjs';
 import { report, sessionId, startStats } from './support.mjs';
 
 const MODELS = 50;
@@ -19,52 +19,14 @@ const BIG = Number(process.env.BENCH_SCALE_SESSIONS ?? 10_000);
 const SCALE_SESSIONS = [100, 1_000, BIG];
 const SCALE_REPLICAS = [1, 2, 4];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * SLOWLOG times a call by the wall clock, so a Redis that waits for a CPU looks slow: on a shared machine the
  * bench's own server runs at a raised priority when it may (root), to measure the script rather than the queue.
  */
-function startRedis(port) {
-  const raise = process.getuid?.() === 0 && process.env.BENCH_SCALE_NICE !== '0';
-  const child = spawn(
-    raise ? 'nice' : 'redis-server',
-    [
-      ...(raise ? ['-n', '-10', 'redis-server'] : []),
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--slowlog-log-slower-than',
-      '0',
-      '--slowlog-max-len',
-      '1000000',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        resolve(child);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
+function startScaleRedis(port) {
+  return startRedis(port, {
+    extra: ['--slowlog-log-slower-than', '0', '--slowlog-max-len', '1000000'],
+    raise: process.getuid?.() === 0 && process.env.BENCH_SCALE_NICE !== '0',
   });
 }
 
@@ -375,7 +337,7 @@ if (process.argv[2] === 'replica') {
   let redis;
   let result;
   try {
-    redis = await startRedis(await freePort());
+    redis = await startScaleRedis(await freePort());
     // Stopped however this process ends (Nest exits the process on a startup error, past any finally).
     process.on('exit', () => redis.kill('SIGKILL'));
   } catch (error) {

@@ -7,50 +7,15 @@
 // `npm test`. Needs redis-server on the PATH.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { freePort, startRedis } from './redis-server.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 130);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 6);
 const SAMPLE_MS = 5_000;
 const FIXTURES = new URL('../test/fixtures/redis/', import.meta.url);
 const REAL_MODELS = ['org/embed-a', 'org/embed-b', 'org/chat-c', 'org/rerank-d', 'org/vision-e'];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** redis-server without persistence: a restart starts empty, as after a crash of a cache-only Redis. */
-function startRedis(port) {
-  const child = spawn('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        resolve(child);
-      }
-    });
-    child.on('error', reject);
-  });
-}
 
 function stop(child, signal = 'SIGKILL') {
   if (child.exitCode !== null || child.signalCode !== null) {
