@@ -5,6 +5,7 @@ import { HfStatsModule } from './hf-stats.module.js';
 import type { HfStatsModuleOptions } from './hf-stats.options.js';
 import { HfStatsService } from './hf-stats.service.js';
 import { latestRecorder } from './decorators/call-site-registry.js';
+import { HfStatsRecorder } from './recording/hf-stats.recorder.js';
 
 async function start(options: HfStatsModuleOptions = {}): Promise<{ stats: HfStatsService; moduleRef: TestingModule }> {
   const moduleRef = await Test.createTestingModule({
@@ -230,6 +231,44 @@ describe('HfStatsService', () => {
       expect(stats.getGlobalStats().callCount).toBe(0);
       expect(stats.listSessions()).toEqual([]);
     });
+
+    it('a call in flight across reset() counts in its session, started again, as one that begins after it', async () => {
+      const started = await start();
+      moduleRef = started.moduleRef;
+      const { stats } = started;
+      const recorder = moduleRef.get(HfStatsRecorder);
+      const call = recorder.startCall({
+        sessionId: 'a',
+        model: 'm',
+        operation: undefined,
+        textCount: 2,
+        characterCount: undefined,
+        usageOf: undefined,
+      });
+      stats.reset();
+      expect(stats.getSessionStats('a')).toBeUndefined();
+      call.succeed();
+      expect(stats.getSessionStats('a')).toMatchObject({ callCount: 1, textCount: 2, active: true });
+      expect(stats.getGlobalStats().callCount).toBe(1);
+    });
+  });
+
+  it('a call that outlives its session and its eviction counts in the session of the same id started since', async () => {
+    const started = await start({ maxSessions: 2, sessionEndTimeoutMs: 0 });
+    moduleRef = started.moduleRef;
+    const { stats } = started;
+    const recorder = moduleRef.get(HfStatsRecorder);
+    const start1 = { sessionId: 'a', model: 'm', operation: undefined, textCount: 1, characterCount: undefined };
+    const late = recorder.startCall({ ...start1, usageOf: undefined });
+    stats.endSession('a');
+    // Two more sessions: 'a', ended, is evicted to make room for the second.
+    stats.record({ durationMs: 1, sessionId: 'b' });
+    stats.endSession('b');
+    stats.record({ durationMs: 1, sessionId: 'c' });
+    expect(stats.getSessionStats('a')).toBeUndefined();
+    stats.record({ durationMs: 1, sessionId: 'a', texts: 3 });
+    late.succeed();
+    expect(stats.getSessionStats('a')).toMatchObject({ callCount: 2, textCount: 4 });
   });
 
   it('lists active sessions only, most recent first, with a limit', async () => {

@@ -13,6 +13,7 @@ import { STATS_FAILURE_WARNING } from '../hf-stats.messages.js';
 import { HfStatsSettings } from '../hf-stats.options.js';
 import { isValidSessionId } from '../sessions/session-id.js';
 import type { CallHold } from '../sessions/session-lifecycle.js';
+import type { SessionEntry } from '../sessions/session-entry.js';
 import { SessionOrchestrator } from '../sessions/session-orchestrator.js';
 import { SessionBudget } from '../stats/budget.js';
 import { errorTypeOf, type HfCallRecord } from '../stats/hf-call-record.js';
@@ -158,13 +159,14 @@ export class HfStatsRecorder
       if (this.pricing !== undefined) {
         record = this.priced(call);
       }
+      let session: SessionEntry | undefined;
       if (record.sessionId !== undefined) {
-        this.sessions.atCallEnd(record.sessionId, record.endedAt, hold);
+        session = this.sessions.atCallEnd(record.sessionId, record.endedAt, hold);
         if (this.cluster !== undefined && hold?.entry !== undefined) {
           this.cluster.settled(record.sessionId, hold, record.costNanoUsd);
         }
       }
-      this.store.record(record);
+      this.store.record(record, session);
     } catch (error) {
       this.reportFailure(error);
     }
@@ -238,11 +240,19 @@ export class HfStatsRecorder
 
   /** The call with its price: a copy, so that the call site's record stays as it was handed over. */
   private priced(call: HfCallRecord): HfCallRecord {
-    const characterCount = call.characterCount ?? call.attempts?.computeCharacters;
+    const attempts = call.attempts;
+    // What the price reads, named field by field: no copy of the whole record per call.
     const price = (this.pricing as HfPricing).priceCall({
-      ...call,
-      characterCount,
-      computeType: call.attempts?.computeType,
+      model: call.model,
+      provider: call.provider,
+      computeType: attempts?.computeType,
+      textCount: call.textCount,
+      characterCount: call.characterCount ?? attempts?.computeCharacters,
+      inputTokens: call.inputTokens,
+      outputTokens: call.outputTokens,
+      computeTimeMs: call.computeTimeMs,
+      durationMs: call.durationMs,
+      endedAt: call.endedAt,
     });
     return { ...call, costNanoUsd: price.priced ? price.costNanoUsd : undefined, priceSource: price.source };
   }

@@ -33,6 +33,11 @@ export class SessionEntry {
   reservedCostNanoUsd = 0;
   /** Ends written so far: a call that started before the last one settles without reopening the session. */
   generation = 0;
+  /**
+   * True once the registry let the entry go (evicted, or `reset()`): a call that held it then finds its session by
+   * id. While false the entry is the registry's one for its id, active or ended.
+   */
+  detached = false;
 
   constructor(
     readonly sessionId: string,

@@ -109,12 +109,22 @@ export class SessionOrchestrator {
   /**
    * Opens the session of a finished call before it is folded, unless the call outlived its session's end (or
    * shutdown's): then it counts in its figures without reopening it; one whose session could not be kept at
-   * its start is counted once in sessionOverflowCount.
+   * its start is counted once in sessionOverflowCount. Returns the retained session the call's figures go to
+   * (`registry.get(sessionId)`), found without a lookup while the entry the call started in is still retained.
    */
-  atCallEnd(sessionId: string, endedAt: number, hold: CallHold | undefined): void {
+  atCallEnd(sessionId: string, endedAt: number, hold: CallHold | undefined): SessionEntry | undefined {
+    const held = hold?.entry;
+    if (held !== undefined && !held.detached) {
+      // Still the registry's entry for this id: reopening it would only mark it used now.
+      if (!this.shuttingDown && this.lifecycle.reopens(hold as CallHold) && endedAt > held.lastActivityAt) {
+        held.lastActivityAt = endedAt;
+      }
+      return held;
+    }
     if (!this.shuttingDown && (hold === undefined || this.lifecycle.reopens(hold))) {
       this.open(sessionId, endedAt);
     }
+    return this.sessions.get(sessionId);
   }
 
   /** Ends an active session once and tells the readers; false when it was not active. */

@@ -103,6 +103,9 @@ export class SessionRegistry {
   }
 
   clear(): void {
+    for (const entry of this.entries()) {
+      entry.detached = true;
+    }
     this.active.clear();
     this.ended.clear();
     this.overflowCount = 0;
@@ -117,6 +120,10 @@ export class SessionRegistry {
     const oldest = this.ended.keys().next();
     if (oldest.done === true) {
       return false;
+    }
+    const evicted = this.ended.get(oldest.value);
+    if (evicted !== undefined) {
+      evicted.detached = true;
     }
     this.ended.delete(oldest.value);
     return true;

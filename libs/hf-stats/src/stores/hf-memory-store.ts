@@ -1,5 +1,6 @@
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import { SessionRegistry } from '../sessions/session-registry.js';
+import type { SessionEntry } from '../sessions/session-entry.js';
 import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import { ScopeAccumulator } from '../stats/stats-accumulator.js';
@@ -39,15 +40,18 @@ export class HfMemoryStore implements HfStatsStore, HfLocalFigures {
   start(): void {}
 
   /** Folds a call into the global figures and into its session, if the lifecycle kept one for it. */
-  record(call: HfCallRecord): void {
+  record(call: HfCallRecord, session?: SessionEntry): void {
     this.global.add(call);
-    this.recordInSession(call);
+    this.recordInSession(call, session);
   }
 
-  /** Folds a call into its session only (the Redis store shows the cluster's global figures, not these). */
-  recordInSession(call: HfCallRecord): void {
+  /**
+   * Folds a call into its session only (the Redis store shows the cluster's global figures, not these): `session`
+   * when given (the registry's entry for the call's id), else the one the registry holds.
+   */
+  recordInSession(call: HfCallRecord, session?: SessionEntry): void {
     if (call.sessionId !== undefined) {
-      this.sessions.get(call.sessionId)?.stats.add(call);
+      (session ?? this.sessions.get(call.sessionId))?.stats.add(call);
     }
   }
 

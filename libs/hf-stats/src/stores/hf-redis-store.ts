@@ -5,6 +5,7 @@ import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-st
 import { HfMemoryStore } from './hf-memory-store.js';
 import type { HfSessionEndHandler, HfStatsStore, HfStoreRead } from './hf-stats-store.js';
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
+import type { SessionEntry } from '../sessions/session-entry.js';
 import type { HfRedisClient, HfRedisStoreSettings } from './hf-stats-store.options.js';
 import { clearBudgetLeases, RedisBudgetLeases } from './redis-budget-leases.js';
 import { RedisChunkSender } from './redis-chunk-sender.js';
@@ -124,9 +125,9 @@ export class HfRedisStore implements HfStatsStore {
     this.sharedTimeline.start(this.settings.flushIntervalMs);
   }
 
-  record(call: HfCallRecord): void {
+  record(call: HfCallRecord, session?: SessionEntry): void {
     // This replica's session figures (its budgets read them) and the buffers; its global ones would go unread.
-    this.local.recordInSession(call);
+    this.local.recordInSession(call, session);
     this.writes.pending.global.add(call);
     if (call.sessionId !== undefined) {
       this.sessionDelta(call.sessionId, call.endedAt)?.delta.add(call);

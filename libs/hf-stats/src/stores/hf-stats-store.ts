@@ -2,6 +2,7 @@ import type { HfCallRecord } from '../stats/hf-call-record.js';
 import type { HfSessionPageOf, HfSessionPageQuery } from '../sessions/session-page.js';
 import type { HfSessionEndReason, HfSessionStats, HfStats } from '../stats/hf-stats.interfaces.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { SessionEntry } from '../sessions/session-entry.js';
 import type { HfBudgetLeaseSource } from '../stats/budget-leases.js';
 import type { ScopeAccumulator } from '../stats/stats-accumulator.js';
 import type { HfSharedTimeline } from './redis-shared-timeline.js';
@@ -43,8 +44,11 @@ export interface HfStatsStore {
   readonly local: HfLocalFigures;
   /** Starts background work (the Redis store's flush timer); `onSessionEnd` hears the ends it decides. */
   start(onSessionEnd: HfSessionEndHandler): void;
-  /** Folds one finished call. Synchronous, no I/O. */
-  record(call: HfCallRecord): void;
+  /**
+   * Folds one finished call. Synchronous, no I/O. `session`: the retained session of the call's id when the caller
+   * has it at hand (else it is looked up by id).
+   */
+  record(call: HfCallRecord, session?: SessionEntry): void;
   /** Marks a session as used now (a session started by `runInSession` before any call). */
   touchSession(sessionId: string, now: number): void;
   /** A session ended on this process (`endSession`, `runInSession`, idle, shutdown). */
