@@ -153,11 +153,11 @@ export class HfStatsRecorder
    * Folds a finished call into the store's figures (global, session, model), tells the listeners, then releases
    * what it held from its start (`hold`, for calls timed by `startCall`). Never throws.
    */
-  recordCall(call: HfCallRecord, hold?: CallHold): void {
+  recordCall(call: HfCallRecord, hold?: CallHold, handedOver = false): void {
     let record = call;
     try {
       if (this.pricing !== undefined) {
-        record = this.priced(call);
+        record = this.priced(call, handedOver);
       }
       let session: SessionEntry | undefined;
       if (record.sessionId !== undefined) {
@@ -238,8 +238,11 @@ export class HfStatsRecorder
     this.store.reset();
   }
 
-  /** The call with its price: a copy, so that the call site's record stays as it was handed over. */
-  private priced(call: HfCallRecord): HfCallRecord {
+  /**
+   * The call with its price: a copy, so that the call site's record stays as it was handed over, unless the call
+   * site handed the record over for good (a {@link PendingCall}'s own): then priced in place, one copy less per call.
+   */
+  private priced(call: HfCallRecord, handedOver: boolean): HfCallRecord {
     const attempts = call.attempts;
     // What the price reads, named field by field: no copy of the whole record per call.
     const price = (this.pricing as HfPricing).priceCall({
@@ -254,6 +257,12 @@ export class HfStatsRecorder
       durationMs: call.durationMs,
       endedAt: call.endedAt,
     });
-    return { ...call, costNanoUsd: price.priced ? price.costNanoUsd : undefined, priceSource: price.source };
+    const costNanoUsd = price.priced ? price.costNanoUsd : undefined;
+    if (handedOver) {
+      call.costNanoUsd = costNanoUsd;
+      call.priceSource = price.source;
+      return call;
+    }
+    return { ...call, costNanoUsd, priceSource: price.source };
   }
 }

@@ -6,8 +6,12 @@ import { cleanUsage, openAiUsageOf, type HfTokenUsage } from './usage.js';
 
 /** Where a finished call goes. Implemented by `HfStatsRecorder`; must never throw. */
 export interface HfCallSink {
-  /** Records the call and releases what it held from its start (its place in flight, its budget reservation). */
-  recordCall(call: HfCallRecord, hold?: CallHold): void;
+  /**
+   * Records the call and releases what it held from its start (its place in flight, its budget reservation).
+   * `handedOver`: the caller made `call` for this and never reads it again, so it may be priced in place rather
+   * than in a copy.
+   */
+  recordCall(call: HfCallRecord, hold?: CallHold, handedOver?: boolean): void;
   reportFailure(error: unknown): void;
   recordUntrackedAttempt(): void;
   /** Releases what an unrecorded call held from its start. */
@@ -194,8 +198,10 @@ export class PendingCall {
         computeTimeMs: this.attempts?.computeTimeMs,
         attempts: this.attempts,
         costNanoUsd: undefined,
+        priceSource: undefined,
       },
       this.hold,
+      true,
     );
   }
 
