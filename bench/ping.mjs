@@ -8,7 +8,8 @@ import autocannon from 'autocannon';
 import { mark, pin } from './http.mjs';
 import { median, removeDir, tempDir } from './support.mjs';
 
-const ROUNDS = Number(process.env.BENCH_PING_ROUNDS ?? 10);
+// 20 rounds: a round of Fastify's 4,000 requests is 0.1 s of app CPU, and single rounds spread from −28 to +42 %.
+const ROUNDS = Number(process.env.BENCH_PING_ROUNDS ?? 20);
 const REQUESTS = Number(process.env.BENCH_PING_REQUESTS ?? 4_000);
 const APP = new URL('./ping-app.mjs', import.meta.url).pathname;
 

@@ -58,6 +58,12 @@ const SCENARIOS = {
   // Calls in a session with an `hf_call` line each, letting the loop turn every 100 calls so the lines get written.
   'log-on': ({ stats, tracked }, until) =>
     stats.runInSession('profiled', () => repeat(() => tracked.embed(REQUEST), until, { batch: 100, turn: true })),
+  // As the throughput benchmark's as-shipped loop: 10,000 sessions round-robin, the log on, a loop turn every 1,000 calls.
+  'shipped-10k': ({ stats, tracked }, until) => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => sessionId(i));
+    const call = () => tracked.embed(REQUEST);
+    return repeat((n) => stats.runInSession(ids[n % ids.length], call), until, { turn: true });
+  },
 };
 
 /** The example app under load, profiled in its own process over the measured seconds only. */
@@ -82,7 +88,7 @@ async function target(name, windowFile) {
   const dir = tempDir();
   const ctx = await startStats({
     maxSessions: 10_000,
-    log: name === 'log-on' ? { path: join(dir, 'hf_api_stats.log'), perCall: true } : false,
+    log: name === 'log-on' || name === 'shipped-10k' ? { path: join(dir, 'hf_api_stats.log'), perCall: true } : false,
   });
   const startUs = Number(process.hrtime.bigint() / 1000n);
   const operations = await SCENARIOS[name](ctx, performance.now() + RUN_MS);

@@ -12,7 +12,8 @@ import { logLines, removeDir, sessionId, tempDir } from './support.mjs';
 const require = createRequire(import.meta.url);
 const [subject, url] = process.argv.slice(2);
 const SESSIONS = 1_000;
-const WARM_UP_CALLS = 300;
+// Long enough for the JIT and the heap to settle: with 300, the first rounds ran 20 to 100 % above the rest.
+const WARM_UP_CALLS = Number(process.env.BENCH_REAL_WARM_UP ?? 2_000);
 const ids = Array.from({ length: SESSIONS }, (_, i) => sessionId(i));
 const REQUEST = Object.freeze({
   model: 'meta-llama/Llama-3.1-8B-Instruct',
@@ -34,7 +35,11 @@ function memoryTracing() {
   return { provider, spanCount: () => (drain(), spans), drain };
 }
 
-async function hfStats(log) {
+/**
+ * The module as an app runs it: `log` on (as shipped) or off; `decorate` and `trackedFetch` off only for the
+ * breakdown subjects, which show what each part adds.
+ */
+async function hfStats(log, { decorate = true, trackedFetch = true } = {}) {
   const { Injectable, Module } = await import('@nestjs/common');
   const { NestFactory } = await import('@nestjs/core');
   const { HfStatsModule, HfStatsService, TrackHFCall, createHfStatsFetch } = await import('nestjs-hf-stats');
@@ -42,22 +47,27 @@ async function hfStats(log) {
   const dir = log ? tempDir() : undefined;
   class Chat {
     constructor() {
-      this.client = new InferenceClient('hf_bench', { endpointUrl: url, fetch: createHfStatsFetch() });
+      this.client = new InferenceClient(
+        'hf_bench',
+        trackedFetch ? { endpointUrl: url, fetch: createHfStatsFetch() } : { endpointUrl: url },
+      );
     }
     async chat(request) {
       return this.client.chatCompletion(request);
     }
   }
-  Object.defineProperty(
-    Chat.prototype,
-    'chat',
-    Reflect.decorate(
-      [TrackHFCall({ operation: 'chat-completion' })],
+  if (decorate) {
+    Object.defineProperty(
       Chat.prototype,
       'chat',
-      Object.getOwnPropertyDescriptor(Chat.prototype, 'chat'),
-    ),
-  );
+      Reflect.decorate(
+        [TrackHFCall({ operation: 'chat-completion' })],
+        Chat.prototype,
+        'chat',
+        Object.getOwnPropertyDescriptor(Chat.prototype, 'chat'),
+      ),
+    );
+  }
   Reflect.decorate([Injectable()], Chat);
   class BenchModule {}
   // As shipped: the defaults, the log on (its path in a temporary directory); or `log: false`.
@@ -109,6 +119,22 @@ const SUBJECTS = {
   },
   'log-off': () => hfStats(false),
   shipped: () => hfStats(true),
+  // The breakdown (BENCH_REAL_SUBJECTS=...; not in the default run): the module running and each call in its
+  // session, with neither the decorator nor the tracked fetch; with the decorator only; with the tracked fetch
+  // only (its attempts then untracked); and a bare AsyncLocalStorage context per call, without the module.
+  'context-only': () => hfStats(false, { decorate: false, trackedFetch: false }),
+  'no-fetch': () => hfStats(false, { trackedFetch: false }),
+  'fetch-only': () => hfStats(false, { decorate: false }),
+  async als() {
+    const { AsyncLocalStorage } = await import('node:async_hooks');
+    const { InferenceClient } = await import('@huggingface/inference');
+    const storage = new AsyncLocalStorage();
+    const client = new InferenceClient('hf_bench', { endpointUrl: url });
+    return {
+      call: (i) => storage.run({ sessionId: ids[i % SESSIONS] }, () => client.chatCompletion(REQUEST)),
+      proof: async () => ({}),
+    };
+  },
   async langfuse() {
     const tracing = memoryTracing();
     tracing.provider.register();
