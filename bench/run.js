@@ -375,9 +375,11 @@ if (redisStore.skipped === undefined) {
   row(
     '7 Redis',
     `round trips/s at ${fmtInt(rate.callsPerSecond)} calls/s over ${rate.seconds} s`,
-    String(rate.roundTripsPerSecond),
+    `${rate.roundTripsPerSecond} (${rate.roundTrips} round trips)`,
     '<= 1 per flush (1 s)',
-    yes(rate.roundTripsPerSecond <= 1.05),
+    // A window of 5.0x s holds 5 or 6 ticks of the 1 s flush timer, depending on where they fall: 6 round trips
+    // in 5.01 s are one per flush.
+    yes(rate.roundTrips <= Math.floor(rate.seconds) + 1),
   );
   row(
     '7 Redis',
