@@ -157,7 +157,8 @@ export class HfStatsRecorder
     let record = call;
     try {
       if (this.pricing !== undefined) {
-        record = this.priced(call, handedOver);
+        // A copy, so that the call site's record stays as it was, unless it handed the record over for good.
+        record = this.pricing.priceRecord(call, handedOver);
       }
       let session: SessionEntry | undefined;
       if (record.sessionId !== undefined) {
@@ -236,33 +237,5 @@ export class HfStatsRecorder
     this.untrackedAttemptCount = 0;
     this.internalErrorCount = 0;
     this.store.reset();
-  }
-
-  /**
-   * The call with its price: a copy, so that the call site's record stays as it was handed over, unless the call
-   * site handed the record over for good (a {@link PendingCall}'s own): then priced in place, one copy less per call.
-   */
-  private priced(call: HfCallRecord, handedOver: boolean): HfCallRecord {
-    const attempts = call.attempts;
-    // What the price reads, named field by field: no copy of the whole record per call.
-    const price = (this.pricing as HfPricing).priceCall({
-      model: call.model,
-      provider: call.provider,
-      computeType: attempts?.computeType,
-      textCount: call.textCount,
-      characterCount: call.characterCount ?? attempts?.computeCharacters,
-      inputTokens: call.inputTokens,
-      outputTokens: call.outputTokens,
-      computeTimeMs: call.computeTimeMs,
-      durationMs: call.durationMs,
-      endedAt: call.endedAt,
-    });
-    const costNanoUsd = price.priced ? price.costNanoUsd : undefined;
-    if (handedOver) {
-      call.costNanoUsd = costNanoUsd;
-      call.priceSource = price.source;
-      return call;
-    }
-    return { ...call, costNanoUsd, priceSource: price.source };
   }
 }

@@ -3,7 +3,7 @@ import { compileModelGlob } from './pricing/model-glob.js';
 import { validateHfPriceRules, type HfPriceRule } from './pricing/price-rules.js';
 import type { HfRouterPriceLookup } from './pricing/router-price-table.js';
 import { UNKNOWN } from './call-dimensions.js';
-import type { HfPriceSource } from './hf-call-record.js';
+import type { HfCallRecord, HfPriceSource } from './hf-call-record.js';
 
 /** What {@link HfPricing.priceCall} needs to know about one call. Undefined means "not measured". */
 export interface HfPricingCall {
@@ -133,6 +133,35 @@ export class HfPricing {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The call with its price and where the price came from: a copy, so that the caller's record stays as it was,
+   * unless `inPlace` (a record its call site handed over for good, a `PendingCall`'s own): then priced in place,
+   * one copy less per call.
+   */
+  priceRecord(call: HfCallRecord, inPlace: boolean): HfCallRecord {
+    const attempts = call.attempts;
+    // What the price reads, named field by field: no copy of the whole record per call.
+    const price = this.priceCall({
+      model: call.model,
+      provider: call.provider,
+      computeType: attempts?.computeType,
+      textCount: call.textCount,
+      characterCount: call.characterCount ?? attempts?.computeCharacters,
+      inputTokens: call.inputTokens,
+      outputTokens: call.outputTokens,
+      computeTimeMs: call.computeTimeMs,
+      durationMs: call.durationMs,
+      endedAt: call.endedAt,
+    });
+    const costNanoUsd = price.priced ? price.costNanoUsd : undefined;
+    if (inPlace) {
+      call.costNanoUsd = costNanoUsd;
+      call.priceSource = price.source;
+      return call;
+    }
+    return { ...call, costNanoUsd, priceSource: price.source };
   }
 
   /** The cost of one call in nano-dollars and its source, or `{ priced: false }` and why (see the class comment). */
