@@ -1,4 +1,5 @@
 import type { HfRedisClient } from './hf-stats-store.options.js';
+import { evalCached, ReadyGate, withinTimeout } from './redis-eval.js';
 import { FLUSH_SCRIPT } from './redis-scripts.js';
 
 /** Result of the flush script, as ioredis hands it over (see redis-scripts.ts). */
@@ -40,7 +41,7 @@ export class RedisScriptRunner<Reply = FlushReply> {
   /** Set by ioredis's `close`, `end` and `error` events; cleared by the store once a flush succeeds. */
   connectionDown = false;
   private scriptSha: string | undefined;
-  private ready: Promise<void> | undefined;
+  private readonly gate: ReadyGate;
   private readonly onDown = (): void => {
     this.connectionDown = true;
   };
@@ -51,6 +52,7 @@ export class RedisScriptRunner<Reply = FlushReply> {
     private readonly script: string = FLUSH_SCRIPT,
     private readonly withKeys: (args: string[]) => string[] = keyed,
   ) {
+    this.gate = new ReadyGate(redis);
     for (const event of DOWN_EVENTS) {
       redis.on(event, this.onDown);
     }
@@ -73,49 +75,23 @@ export class RedisScriptRunner<Reply = FlushReply> {
    * clock offset holds no wait for the connection); resolves to the reply and that moment. Rejects after
    * `timeoutMs` (the call may still be applied later: chunks are numbered).
    */
-  async run(argsAt: (now: number) => string[]): Promise<[Reply, number]> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.call(argsAt),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  run(argsAt: (now: number) => string[]): Promise<[Reply, number]> {
+    return withinTimeout(this.call(argsAt), this.timeoutMs);
   }
 
   private async call(argsAt: (now: number) => string[]): Promise<[Reply, number]> {
     if (this.redis.status !== 'ready') {
-      await this.whenReady();
+      await this.gate.wait();
     }
     if (this.scriptSha === undefined) {
       this.scriptSha = (await this.redis.script('LOAD', this.script)) as string;
     }
-    const sentAt = Date.now();
-    try {
-      return [(await this.redis.evalsha(this.scriptSha, 1, this.withKeys(argsAt(sentAt)))) as Reply, sentAt];
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) {
-        throw error;
-      }
-    }
-    // The node that holds the keys lacks the script (Redis restarted, or SCRIPT LOAD reached another node of a
-    // Cluster): EVAL runs it there and caches it for the next EVALSHA; the chunk was not applied.
-    const again = Date.now();
-    return [(await this.redis.eval(this.script, 1, this.withKeys(argsAt(again)))) as Reply, again];
-  }
-
-  /** Resolves when the connection is (again) ready; one listener however many flushes wait. */
-  private whenReady(): Promise<void> {
-    this.ready ??= new Promise((resolve) => {
-      this.redis.once('ready', () => {
-        this.ready = undefined;
-        resolve();
-      });
-    });
-    return this.ready;
+    // The arguments carry this replica's clock as each attempt is sent: after a NOSCRIPT, EVAL's carry its own
+    // moment (the chunk was not applied by the EVALSHA).
+    let sentAt = 0;
+    const reply = await evalCached(this.redis, this.scriptSha, this.script, () =>
+      this.withKeys(argsAt((sentAt = Date.now()))),
+    );
+    return [reply as Reply, sentAt];
   }
 }

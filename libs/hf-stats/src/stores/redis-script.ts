@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HfRedisClient } from './hf-stats-store.options.js';
+import { evalCached, ReadyGate, withinTimeout } from './redis-eval.js';
 
 /**
  * One Lua script of the store other than the flush script (the cluster reads, the shared timeline), run by its
@@ -9,7 +10,7 @@ import type { HfRedisClient } from './hf-stats-store.options.js';
  */
 export class RedisScript {
   private readonly sha: string;
-  private ready: Promise<void> | undefined;
+  private readonly gate: ReadyGate;
 
   constructor(
     private readonly redis: HfRedisClient,
@@ -18,46 +19,16 @@ export class RedisScript {
     private readonly timeoutMs: number,
   ) {
     this.sha = createHash('sha1').update(source).digest('hex');
+    this.gate = new ReadyGate(redis);
   }
 
   /** Runs the script with ARGV `[prefix, ...args]` once connected. Rejects after the timeout (waiting included). */
-  async run(args: string[]): Promise<unknown> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.whenReady().then(() => this.call([`${this.prefix}global`, this.prefix].concat(args))),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Resolves when the connection is ready; one listener however many calls wait. */
-  private whenReady(): Promise<void> {
-    if (this.redis.status === 'ready') {
-      return Promise.resolve();
-    }
-    this.ready ??= new Promise((resolve) => {
-      this.redis.once('ready', () => {
-        this.ready = undefined;
-        resolve();
-      });
-    });
-    return this.ready;
-  }
-
-  private async call(keyed: string[]): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(this.sha, 1, keyed);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) {
-        throw error;
-      }
-    }
-    return this.redis.eval(this.source, 1, keyed);
+  run(args: string[]): Promise<unknown> {
+    const keyed = [`${this.prefix}global`, this.prefix].concat(args);
+    return withinTimeout(
+      this.gate.wait().then(() => evalCached(this.redis, this.sha, this.source, () => keyed)),
+      this.timeoutMs,
+    );
   }
 }
 
