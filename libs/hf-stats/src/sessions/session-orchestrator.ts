@@ -114,9 +114,9 @@ export class SessionOrchestrator {
    */
   atCallEnd(sessionId: string, endedAt: number, hold: CallHold | undefined): SessionEntry | undefined {
     const held = hold?.entry;
-    if (held !== undefined && !held.detached) {
+    if (hold !== undefined && held !== undefined && !held.detached) {
       // Still the registry's entry for this id: reopening it would only mark it used now.
-      if (!this.shuttingDown && this.lifecycle.reopens(hold as CallHold) && endedAt > held.lastActivityAt) {
+      if (!this.shuttingDown && this.lifecycle.reopens(hold) && endedAt > held.lastActivityAt) {
         held.lastActivityAt = endedAt;
       }
       return held;
