@@ -12,7 +12,9 @@
  *
  * The replica's previous lease is dropped (what it spent of it is in the report), expired leases of other replicas
  * are dropped (their replica died or lost Redis: the budget they held comes back), then, for `lease`, the call is
- * refused when a limit has nothing left (spent plus others' leases >= limit), else the replica gets a slice:
+ * refused when a limit has nothing left (spent plus others' leases >= limit), or when the waiting call's share is
+ * more than is left while another replica holds a lease (granted, it would take the budget past the limit, and the
+ * other replica could still let calls through from its slice), else the replica gets a slice:
  * max(want, min(left, max(1, floor(left / (2 * holders)), want * waiting))) per limit, holders counting this
  * replica (the calls already waiting are served by one call; the slice shrinks as the budget nears its end). The work is
  * bounded by the number of replicas holding a lease on the session.
@@ -86,7 +88,9 @@ local grant = { -1, -1, -1 }
 for i = 1, 3 do
   if limits[i] >= 0 then
     local left = limits[i] - used[i]
-    if left <= 0 then
+    -- A share above what is left takes the budget past its limit: let through only when no other replica holds a
+    -- slice, from which it could let more calls through afterwards (one process lets nothing through after it).
+    if left <= 0 or (want[i] > left and holders > 1) then
       return { 0, 0, 0, 0, used[1], used[2], used[3], i }
     end
     local slice = math.max(1, math.floor(left / (2 * holders)), want[i] * waiting)
