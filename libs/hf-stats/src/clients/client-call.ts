@@ -132,7 +132,7 @@ export function clientCallStart(
 
 /** The tracked call the current code runs in, if it is still open: a client call made there joins it. */
 export function openOuterCall(): PendingCall | undefined {
-  const outer = callContext.storage.getStore();
+  const outer = callContext.current();
   return outer?.open === true ? outer : undefined;
 }
 
@@ -179,7 +179,7 @@ function runInCall(
 ): unknown {
   let result: unknown;
   try {
-    result = callContext.storage.run(call, invoke);
+    result = callContext.run(call, invoke);
   } catch (error) {
     call.fail(error);
     throw error;

@@ -45,7 +45,7 @@ export function timeIteration(
   ): Promise<IteratorResult<unknown>> => {
     try {
       // The stream's HTTP requests happen while it is iterated: attribute them to this call.
-      const result = await (callContext.enabled ? callContext.storage.run(call, step) : step());
+      const result = await (callContext.enabled ? callContext.run(call, step) : step());
       state.lastActiveAt = performance.now();
       if (result.done === true) {
         call.succeed();

@@ -42,7 +42,7 @@ function subscribeAs(call: PendingCall, source: Subscribable<unknown>, subscribe
   let subscription: Unsubscribable;
   try {
     // The requests made on subscription are this call's attempts.
-    subscription = callContext.enabled ? callContext.storage.run(call, subscribe) : subscribe();
+    subscription = callContext.enabled ? callContext.run(call, subscribe) : subscribe();
   } catch (error) {
     // A source whose subscribe throws: rxjs hands the same error to the subscriber.
     call.fail(error);

@@ -24,9 +24,7 @@ function runTracked(
 ): unknown {
   let result: unknown;
   try {
-    result = callContext.enabled
-      ? callContext.storage.run(call, () => method.apply(self, args))
-      : method.apply(self, args);
+    result = callContext.enabled ? callContext.run(call, () => method.apply(self, args)) : method.apply(self, args);
   } catch (error) {
     call.fail(error);
     throw error;

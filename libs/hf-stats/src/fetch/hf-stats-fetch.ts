@@ -3,7 +3,7 @@ import { latestRecorder } from '../decorators/call-site-registry.js';
 import type { HfStatsService } from '../hf-stats.service.js';
 import { recorderOf } from '../recording/recorder-of.js';
 import { callContext } from '../stats/call-context.js';
-import type { HfCallRecorder } from '../stats/pending-call.js';
+import type { HfCallRecorder, PendingCall } from '../stats/pending-call.js';
 import { runClientCall, type ClientCallSite } from '../clients/client-call.js';
 import { openAiUsageOf } from '../stats/usage.js';
 import { readComputeHeaders, type HfComputeTimeUnit } from './compute-headers.js';
@@ -87,31 +87,28 @@ export function createHfStatsFetch(
     input: Parameters<typeof fetch>[0],
     init?: Parameters<typeof fetch>[1],
   ): Promise<Response> {
-    const call = callContext.storage.getStore();
+    const call = callContext.current();
     let facts: HfRequestFacts | undefined;
     let sent = init;
     if (call !== undefined) {
-      observe(untracked, () => {
+      // Statistics never change the outcome of the request they observe (no closure: this runs on every attempt).
+      try {
         facts = readRequestFacts(input, init);
         if (includeStreamUsage) {
           sent = withStreamUsage(input, init);
         }
-      });
+      } catch (error) {
+        untracked()?.reportFailure(error);
+      }
     }
     let response: Response;
     try {
       response = await baseFetch(input, sent);
     } catch (error) {
-      observe(untracked, () =>
-        call === undefined ? untracked()?.recordUntrackedAttempt() : call.recordAttempt(undefined, undefined, facts),
-      );
+      countAttempt(call, undefined, facts, unit, untracked);
       throw error;
     }
-    observe(untracked, () =>
-      call === undefined
-        ? untracked()?.recordUntrackedAttempt()
-        : call.recordAttempt(response.status, readComputeHeaders(response.headers, unit), facts),
-    );
+    countAttempt(call, response, facts, unit, untracked);
     return response;
   };
   const counting = track === undefined ? tracked : countingFetch(tracked, track, stats);
@@ -162,11 +159,26 @@ function matchesSafely(track: FetchTrack, url: string, stats: HfCallRecorder | u
   }
 }
 
-/** Statistics never change the outcome of the request they observe. */
-function observe(service: () => HfCallRecorder | undefined, step: () => void): void {
+/** Counts one attempt: the call's, else untracked. Statistics never change the outcome of the request they observe. */
+function countAttempt(
+  call: PendingCall | undefined,
+  /** Undefined when no response came. Whatever the base fetch answered: read only in here. */
+  response: Response | undefined,
+  facts: HfRequestFacts | undefined,
+  unit: HfComputeTimeUnit,
+  untracked: () => HfCallRecorder | undefined,
+): void {
   try {
-    step();
+    if (call === undefined) {
+      untracked()?.recordUntrackedAttempt();
+    } else {
+      call.recordAttempt(
+        response?.status,
+        response === undefined ? undefined : readComputeHeaders(response.headers, unit),
+        facts,
+      );
+    }
   } catch (error) {
-    service()?.reportFailure(error);
+    untracked()?.reportFailure(error);
   }
 }

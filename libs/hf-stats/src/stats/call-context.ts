@@ -1,12 +1,72 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { ClsServiceManager, type ClsStore } from 'nestjs-cls';
 import type { PendingCall } from './pending-call.js';
 
+/** Where a view of the nestjs-cls store holds its call; copies of the view (`cls.run()` inside a call) hold it too. */
+const CALL = Symbol('nestjs-hf-stats call');
+
 /**
- * The tracked call the current code runs inside, so that `createHfStatsFetch` can attribute each
- * HTTP attempt to its call. Entered only once a tracked fetch exists: it costs an async context per
- * call, which apps without one don't pay.
+ * A view of the nestjs-cls store for the time of one tracked call: every read and write goes to the store itself
+ * (what the call's code sets stays set after it), and the view answers one more key, its call. Copies of it
+ * (`{ ...cls.get() }`, what `cls.run()` inherits) carry that key, so a nested context keeps the call.
+ */
+class CallView implements ProxyHandler<object> {
+  constructor(private readonly call: PendingCall) {}
+
+  get(target: object, key: string | symbol, receiver: unknown): unknown {
+    return key === CALL ? this.call : Reflect.get(target, key, receiver);
+  }
+
+  has(target: object, key: string | symbol): boolean {
+    return key === CALL || Reflect.has(target, key);
+  }
+
+  ownKeys(target: object): Array<string | symbol> {
+    const keys = Reflect.ownKeys(target);
+    // A view of a view, or of a copy, has the key already: a key twice is a TypeError.
+    return keys.includes(CALL) ? keys : [...keys, CALL];
+  }
+
+  getOwnPropertyDescriptor(target: object, key: string | symbol): PropertyDescriptor | undefined {
+    return key === CALL
+      ? { value: this.call, writable: true, enumerable: true, configurable: true }
+      : Reflect.getOwnPropertyDescriptor(target, key);
+  }
+}
+
+/** The store of nestjs-cls's context, when one is active. */
+function clsStore(): unknown {
+  return ClsServiceManager.getClsService().get();
+}
+
+/**
+ * The tracked call the current code runs inside, so that `createHfStatsFetch` can attribute each HTTP attempt to
+ * its call.
+ *
+ * Inside a nestjs-cls context (every request the module binds, `runInSession`), the call rides in that context: a
+ * view of its store (above). On Node 20 each enabled `AsyncLocalStorage` adds work to every promise the process
+ * creates (a real `chatCompletion` makes about 130), and nestjs-cls's is enabled already. Outside one (a job, a
+ * bootstrap), a storage of its own, enabled by the first such call.
+ *
+ * Entered only once a tracked fetch exists (`enabled`): apps without one don't pay for a context per call.
  */
 export const callContext = {
-  storage: new AsyncLocalStorage<PendingCall>(),
   enabled: false,
+  own: new AsyncLocalStorage<PendingCall>(),
+
+  /** Runs `fn` as `call`'s code: the requests it makes are the call's attempts. */
+  run<T>(call: PendingCall, fn: () => T): T {
+    const store = clsStore();
+    if (store !== null && typeof store === 'object' && Object.isExtensible(store)) {
+      return ClsServiceManager.getClsService().runWith(new Proxy(store, new CallView(call)) as ClsStore, fn);
+    }
+    return this.own.run(call, fn);
+  },
+
+  /** The call the current code runs inside, if any. */
+  current(): PendingCall | undefined {
+    const store = clsStore();
+    const call = store !== null && typeof store === 'object' ? (store as { [CALL]?: PendingCall })[CALL] : undefined;
+    return call ?? this.own.getStore();
+  },
 };

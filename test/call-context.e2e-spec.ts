@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { ClsModule, ClsService } from 'nestjs-cls';
+import { createHfStatsFetch, HfStatsModule, HfStatsService, TrackHFCall } from 'nestjs-hf-stats';
+import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
+import { callContext } from '../libs/hf-stats/src/stats/call-context.js';
+import type { HfCallRecord } from '../libs/hf-stats/src/stats/hf-call-record.js';
+import { describe, expect, it } from 'vitest';
+import { trackedClientSuite } from './fixtures/router/tracked-client-suite.js';
+
+const post = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** Attempts of each recorded call, by operation. */
+const attemptsOf = (records: HfCallRecord[]) =>
+  Object.fromEntries(records.map(({ operation, attempts }) => [operation, attempts?.count ?? 0]));
+
+/** What the code of a call saw of its context. */
+interface Seen {
+  ownStore: unknown;
+  current: unknown;
+  keys: string[];
+}
+
+describe('the context of a tracked call (what a tracked fetch attributes its attempts by)', () => {
+  const suite = trackedClientSuite();
+
+  const boot = async () => {
+    @Injectable()
+    class Embedder {
+      readonly fetch = createHfStatsFetch();
+      readonly seen: Seen[] = [];
+
+      constructor(private readonly cls: ClsService) {}
+
+      embedAt(path: string): Promise<Response> {
+        return this.fetch(`${suite.router.url}${path}`, post({ inputs: ['one two'] }));
+      }
+
+      @TrackHFCall({ operation: 'outer', texts: () => 1 })
+      async outer(): Promise<void> {
+        await this.embedAt('/embed');
+        await this.inner();
+        // After the inner call returned, this code is the outer call's again.
+        await this.embedAt('/embed');
+      }
+
+      @TrackHFCall({ operation: 'inner', texts: () => 1 })
+      async inner(): Promise<void> {
+        await this.embedAt('/embed');
+      }
+
+      @TrackHFCall({ operation: 'looks', texts: () => 1 })
+      async looks(): Promise<void> {
+        this.seen.push({
+          ownStore: callContext.own.getStore(),
+          current: callContext.current(),
+          keys: this.cls.isActive() ? Object.keys(this.cls.get()) : [],
+        });
+        if (this.cls.isActive()) {
+          this.cls.set('setInCall', 'kept');
+        }
+        await this.embedAt('/embed');
+      }
+
+      @TrackHFCall({ operation: 'nested-contexts', texts: () => 1 })
+      async nestedContexts(): Promise<void> {
+        // `cls.run()` inherits a copy of the store: the copy keeps the call.
+        await this.cls.run(() => this.embedAt('/embed'));
+        // A context made anew holds nothing of the call's: its requests are attempts outside any call.
+        await this.cls.run({ ifNested: 'override' }, () => this.embedAt('/embed'));
+      }
+    }
+    const moduleRef = await suite.start({
+      imports: [ClsModule.forFeature(), HfStatsModule.forRoot({ controller: false, log: false })],
+      providers: [Embedder],
+    });
+    const records: HfCallRecord[] = [];
+    moduleRef.get(HfStatsRecorder).addListener({ onCall: (record) => records.push(record) });
+    return {
+      stats: moduleRef.get(HfStatsService),
+      cls: moduleRef.get(ClsService),
+      embedder: moduleRef.get(Embedder),
+      records,
+    };
+  };
+
+  it('in a session, rides in the nestjs-cls context: no storage of its own, no key the code sees, writes kept', async () => {
+    const { stats, cls, embedder, records } = await boot();
+    const keysOutside = await stats.runInSession('s-1', async () => {
+      const outside = Object.keys(cls.get());
+      await embedder.looks();
+      // What the call's code set in the store is there after it, as without the module.
+      expect(cls.get('setInCall')).toBe('kept');
+      return outside;
+    });
+    expect(embedder.seen).toHaveLength(1);
+    const [seen] = embedder.seen;
+    // Inside a nestjs-cls context the call needs no AsyncLocalStorage of its own (each adds work to every promise).
+    expect(seen.ownStore).toBeUndefined();
+    expect(seen.current).toBeDefined();
+    expect(seen.keys).toEqual(keysOutside);
+    expect(attemptsOf(records)).toEqual({ looks: 1 });
+    expect(stats.getSessionStats('s-1')).toMatchObject({ callCount: 1, attemptCount: 1 });
+  });
+
+  it('outside any nestjs-cls context, a storage of its own', async () => {
+    const { cls, embedder, records } = await boot();
+    expect(cls.isActive()).toBe(false);
+    await embedder.looks();
+    expect(embedder.seen[0].ownStore).toBe(embedder.seen[0].current);
+    expect(embedder.seen[0].current).toBeDefined();
+    expect(attemptsOf(records)).toEqual({ looks: 1 });
+  });
+
+  it.each([
+    ['in a session', true],
+    ['outside any context', false],
+  ])('nested calls %s: each attempt is the innermost open call’s', async (_, inSession) => {
+    const { stats, embedder, records } = await boot();
+    await (inSession ? stats.runInSession('s-2', () => embedder.outer()) : embedder.outer());
+    expect(attemptsOf(records)).toEqual({ inner: 1, outer: 2 });
+    expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 0 });
+  });
+
+  it('a nested cls.run() that inherits the store keeps the call; one that starts anew does not', async () => {
+    const { stats, embedder, records } = await boot();
+    await stats.runInSession('s-3', () => embedder.nestedContexts());
+    expect(attemptsOf(records)).toEqual({ 'nested-contexts': 1 });
+    expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 1 });
+  });
+});
