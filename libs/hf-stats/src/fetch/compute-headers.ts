@@ -44,17 +44,17 @@ interface HeaderSource {
  * TEI writes `x-compute-time` in whole milliseconds and is the only one to send
  * `x-tokenization-time` or `x-compute-tokens`; the serverless API and TGI write seconds (`0.532`).
  */
-function computeTimeIsMilliseconds(headers: HeaderSource, unit: HfComputeTimeUnit): boolean {
+function computeTimeIsMilliseconds(headers: HeaderSource, unit: HfComputeTimeUnit, hasComputeTokens: boolean): boolean {
   if (unit !== 'auto') {
     return unit === 'ms';
   }
-  return headers.has('x-tokenization-time') || headers.has('x-compute-tokens');
+  return hasComputeTokens || headers.has('x-tokenization-time');
 }
 
 export function readComputeHeaders(headers: HeaderSource, unit: HfComputeTimeUnit = 'auto'): HfComputeHeaders {
   let invalidHeaderCount = 0;
-  const number = (name: string, integer: boolean): number | undefined => {
-    const raw = headers.get(name);
+  // Each read goes through undici's argument checks: every header is read once.
+  const number = (raw: string | null, integer: boolean): number | undefined => {
     if (raw === null) {
       return undefined;
     }
@@ -66,7 +66,8 @@ export function readComputeHeaders(headers: HeaderSource, unit: HfComputeTimeUni
     }
     return value;
   };
-  const computeTime = number('x-compute-time', false);
+  const computeTime = number(headers.get('x-compute-time'), false);
+  const rawComputeTokens = headers.get('x-compute-tokens');
   const rawRequestId = headers.get('x-request-id')?.trim();
   let requestId: string | undefined;
   if (rawRequestId !== undefined && rawRequestId !== '') {
@@ -80,15 +81,15 @@ export function readComputeHeaders(headers: HeaderSource, unit: HfComputeTimeUni
     computeTimeMs:
       computeTime === undefined
         ? undefined
-        : computeTimeIsMilliseconds(headers, unit)
+        : computeTimeIsMilliseconds(headers, unit, rawComputeTokens !== null)
           ? computeTime
           : computeTime * 1000,
-    computeCharacters: number('x-compute-characters', true),
-    computeTokens: number('x-compute-tokens', true),
-    promptTokens: number('x-prompt-tokens', true),
-    generatedTokens: number('x-generated-tokens', true),
-    queueTimeMs: number('x-queue-time', false),
-    inferenceTimeMs: number('x-inference-time', false),
+    computeCharacters: number(headers.get('x-compute-characters'), true),
+    computeTokens: number(rawComputeTokens, true),
+    promptTokens: number(headers.get('x-prompt-tokens'), true),
+    generatedTokens: number(headers.get('x-generated-tokens'), true),
+    queueTimeMs: number(headers.get('x-queue-time'), false),
+    inferenceTimeMs: number(headers.get('x-inference-time'), false),
     requestId,
     provider: nameHeader(headers, 'x-inference-provider'),
     computeType: nameHeader(headers, 'x-compute-type'),
