@@ -7,7 +7,7 @@
 // oxlint-disable-next-line import/no-unassigned-import
 import 'reflect-metadata';
 import { createRequire } from 'node:module';
-import { logLines, removeDir, sessionId, tempDir } from './support.mjs';
+import { logLines, removeDir, sessionId, tempDir } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const [subject, url] = process.argv.slice(2);

@@ -4,12 +4,13 @@
 // Reflect.decorate and Reflect.metadata must exist before the classes below are decorated.
 // oxlint-disable-next-line import/no-unassigned-import
 import 'reflect-metadata';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HfStatsModule, HfStatsOptions, HfStatsService, TrackHFCall } from 'nestjs-hf-stats';
+
+export { logLines, removeDir, sessionId, tempDir } from './helpers.mjs';
 
 /** What each call sends: the shape `@huggingface/inference` takes, so the decorator's defaults read it. */
 export const REQUEST = Object.freeze({
@@ -84,31 +85,6 @@ export async function internalClass(file, name) {
   }
 }
 
-/** A fresh temporary directory for a log file; removed by `removeDir`. */
-export function tempDir(prefix = 'hf-stats-bench-') {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-export function removeDir(dir) {
-  rmSync(dir, { recursive: true, force: true });
-}
-
-/** The lines of every log file in `dir` (the dated files the `path` symlink points at), symlink skipped. */
-export function logLines(dir) {
-  const lines = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith('.log')) {
-      const text = readFileSync(join(dir, entry.name), 'utf8');
-      for (const line of text.split('\n')) {
-        if (line !== '') {
-          lines.push(line);
-        }
-      }
-    }
-  }
-  return lines;
-}
-
 /**
  * How many lines of the log files in `dir` contain `marker`, read as a stream: a sustained run
  * writes more than one string can hold.
@@ -147,11 +123,6 @@ export async function settledHeap() {
   }
   const { heapUsed, arrayBuffers } = process.memoryUsage();
   return heapUsed + arrayBuffers;
-}
-
-/** Session ids as a caller would make them (36-character UUIDs), created when first used. */
-export function sessionId(index) {
-  return `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
 }
 
 /** Sends the result to run.js, or prints it when the file runs on its own. */
