@@ -10,12 +10,16 @@ import { median } from './support.mjs';
 
 // BENCH_REAL_SUBJECTS=a,b: other subjects, such as the breakdown of real-path-subject.mjs (context-only, no-fetch,
 // fetch-only, als).
+// A subject named NAME+cls runs in a process that has loaded nestjs-cls (its AsyncLocalStorage on, as in an app that
+// already runs one); every subject's added CPU is also taken against `baseline+cls`, the bare client in such a process.
 export const REAL_PATH_SUBJECTS = process.env.BENCH_REAL_SUBJECTS?.split(',') ?? [
   'prom',
   'log-off',
   'shipped',
   'langfuse',
   'openlit',
+  'langfuse+cls',
+  'openlit+cls',
 ];
 // 30 rounds, as the issue's own measurement: the median of 20 moved by ±15 µs from one run to the next.
 const ROUNDS = Number(process.env.BENCH_REAL_ROUNDS ?? 30);
@@ -61,7 +65,7 @@ function quantile(sorted, q) {
 export async function runRealPath() {
   const server = await start('./hf-server.mjs', [], 0);
   const { url } = server.message;
-  const names = ['baseline', ...REAL_PATH_SUBJECTS];
+  const names = ['baseline', 'baseline+cls', ...REAL_PATH_SUBJECTS];
   const procs = {};
   try {
     // Started one after another, so their warm-ups don't overlap.
@@ -75,26 +79,33 @@ export async function runRealPath() {
         perCallUs[name].push(cpuUs / CALLS);
       }
     }
+    /** CPU added per call over a baseline of the same round: median and the middle 95 %. */
+    const addedOver = (name, baseline) => {
+      const added = perCallUs[name].map((us, round) => us - perCallUs[baseline][round]).toSorted((a, b) => a - b);
+      return { addedUs: median(added), lowUs: quantile(added, 0.025), highUs: quantile(added, 0.975) };
+    };
     const subjects = {};
     for (const name of REAL_PATH_SUBJECTS) {
-      const added = perCallUs[name].map((us, round) => us - perCallUs.baseline[round]).toSorted((a, b) => a - b);
       const { proof } = await ask(procs[name], 'stop');
       procs[name].stopped = true;
       subjects[name] = {
-        addedUs: median(added),
-        lowUs: quantile(added, 0.025),
-        highUs: quantile(added, 0.975),
+        ...addedOver(name, 'baseline'),
+        overCls: addedOver(name, 'baseline+cls'),
         cpuPerCallUs: median(perCallUs[name]),
         proof,
       };
     }
-    await ask(procs.baseline, 'stop');
-    procs.baseline.stopped = true;
+    for (const baseline of ['baseline', 'baseline+cls']) {
+      await ask(procs[baseline], 'stop');
+      procs[baseline].stopped = true;
+    }
     return {
       rounds: ROUNDS,
       callsPerRound: CALLS,
       sessions: 1_000,
       baselineCpuPerCallUs: median(perCallUs.baseline),
+      clsBaselineCpuPerCallUs: median(perCallUs['baseline+cls']),
+      clsBaseline: addedOver('baseline+cls', 'baseline'),
       subjects,
       raw: perCallUs,
     };

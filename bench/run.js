@@ -475,6 +475,36 @@ if (redisScale.skipped === undefined) {
     );
   ratioRow('Langfuse', subjects.langfuse.addedUs, 0.5);
   ratioRow('OpenLIT', subjects.openlit.addedUs, 0.5);
+  // The same calls against the bare client in a process that runs an AsyncLocalStorage already (nestjs-cls loaded):
+  // what each adds in an app that has one on (nestjs-cls, OpenTelemetry's context manager), where Node 20's promise
+  // hooks are paid before any of them.
+  const overCls = (name) => {
+    const s = subjects[name].overCls;
+    return `${us(s.addedUs)} (${us(s.lowUs)} to ${us(s.highUs)})`;
+  };
+  row(
+    '9 real path',
+    'an AsyncLocalStorage on, nestjs-cls loaded: the bare client over the bare client without it',
+    `${us(realPath.clsBaseline.addedUs)} (${us(realPath.clsBaseline.lowUs)} to ${us(realPath.clsBaseline.highUs)})`,
+  );
+  if (subjects['langfuse+cls'] !== undefined && subjects['openlit+cls'] !== undefined) {
+    const shippedOverCls = subjects.shipped.overCls.addedUs;
+    row(
+      '9 real path',
+      '  over that: nestjs-hf-stats, log: false / as shipped',
+      `${overCls('log-off')} / ${overCls('shipped')}`,
+    );
+    row('9 real path', '  over that: Langfuse / OpenLIT', `${overCls('langfuse+cls')} / ${overCls('openlit+cls')}`);
+    row(
+      '9 real path',
+      '  over that: as shipped ÷ Langfuse / ÷ OpenLIT',
+      `${(shippedOverCls / subjects['langfuse+cls'].overCls.addedUs).toFixed(2)} / ${(
+        shippedOverCls / subjects['openlit+cls'].overCls.addedUs
+      ).toFixed(2)}`,
+      '(for an app with one on)',
+      '',
+    );
+  }
   if (subjects.prom.addedUs > 0) {
     ratioRow('prom-client wrapper (stretch)', subjects.prom.addedUs, 3);
   } else {
