@@ -34,3 +34,9 @@ export function logLines(dir) {
 export function sessionId(index) {
   return `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
 }
+
+export function median(values) {
+  const sorted = values.toSorted((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}

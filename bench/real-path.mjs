@@ -6,7 +6,7 @@
 // median of the rounds and the interval of the middle 95 % of them.
 import { spawn } from 'node:child_process';
 import { pin } from './http.mjs';
-import { median } from './support.mjs';
+import { median } from './helpers.mjs';
 
 // BENCH_REAL_SUBJECTS=a,b: other subjects, such as the breakdown of real-path-subject.mjs (context-only, no-fetch,
 // fetch-only, als).

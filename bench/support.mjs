@@ -10,7 +10,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HfStatsModule, HfStatsOptions, HfStatsService, TrackHFCall } from 'nestjs-hf-stats';
 
-export { logLines, removeDir, sessionId, tempDir } from './helpers.mjs';
+export { logLines, median, removeDir, sessionId, tempDir } from './helpers.mjs';
 
 /** What each call sends: the shape `@huggingface/inference` takes, so the decorator's defaults read it. */
 export const REQUEST = Object.freeze({
@@ -132,10 +132,4 @@ export function report(result) {
   } else {
     console.log(JSON.stringify(result, null, 2));
   }
-}
-
-export function median(values) {
-  const sorted = values.toSorted((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
