@@ -131,4 +131,26 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
     expect(attemptsOf(records)).toEqual({ 'nested-contexts': 1 });
     expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 1 });
   });
+
+  it("fails no request in a store of the app's that throws on an unknown key: its attempts count untracked", async () => {
+    const { stats, cls, embedder, records } = await boot();
+    // A strict store, as an app may make one: reading a key it does not hold throws.
+    const strict = new Proxy(
+      {},
+      {
+        get(target, key) {
+          if (!(key in target)) {
+            throw new Error('unknown key');
+          }
+          return Reflect.get(target, key) as unknown;
+        },
+      },
+    );
+    const answered = await cls.runWith(strict, () => embedder.embedAt('/embed'));
+    expect(answered.status).toBe(200);
+    // The decorated method runs too (untracked: not even its session can be read), and so does its request.
+    await expect(cls.runWith(strict, () => embedder.inner())).resolves.toBeUndefined();
+    expect(records).toEqual([]);
+    expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 2 });
+  });
 });

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClsServiceManager, type ClsStore } from 'nestjs-cls';
-import type { PendingCall } from './pending-call.js';
+import { PendingCall } from './pending-call.js';
 
 /** Where a view of the nestjs-cls store holds its call; copies of the view (`cls.run()` inside a call) hold it too. */
 const CALL = Symbol('nestjs-hf-stats call');
@@ -40,6 +40,32 @@ function clsStore(): unknown {
 }
 
 /**
+ * A view of the active nestjs-cls store for `call`, or undefined: no context, a store that can't take the key (not
+ * an object, not extensible), or one whose own traps throw (an app's Proxy): statistics never fail the call.
+ */
+function viewFor(call: PendingCall): ClsStore | undefined {
+  try {
+    const store = clsStore();
+    return store !== null && typeof store === 'object' && Object.isExtensible(store)
+      ? (new Proxy(store, new CallView(call)) as ClsStore)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The call a nestjs-cls store holds (a view, or a copy of one), or undefined; never throws. */
+function callInStore(): PendingCall | undefined {
+  try {
+    const store = clsStore();
+    const call = store !== null && typeof store === 'object' ? (store as { [CALL]?: unknown })[CALL] : undefined;
+    return call instanceof PendingCall ? call : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The tracked call the current code runs inside, so that `createHfStatsFetch` can attribute each HTTP attempt to
  * its call.
  *
@@ -56,17 +82,12 @@ export const callContext = {
 
   /** Runs `fn` as `call`'s code: the requests it makes are the call's attempts. */
   run<T>(call: PendingCall, fn: () => T): T {
-    const store = clsStore();
-    if (store !== null && typeof store === 'object' && Object.isExtensible(store)) {
-      return ClsServiceManager.getClsService().runWith(new Proxy(store, new CallView(call)) as ClsStore, fn);
-    }
-    return this.own.run(call, fn);
+    const view = viewFor(call);
+    return view === undefined ? this.own.run(call, fn) : ClsServiceManager.getClsService().runWith(view, fn);
   },
 
-  /** The call the current code runs inside, if any. */
+  /** The call the current code runs inside, if any. Never throws: the tracked fetch asks on every request. */
   current(): PendingCall | undefined {
-    const store = clsStore();
-    const call = store !== null && typeof store === 'object' ? (store as { [CALL]?: PendingCall })[CALL] : undefined;
-    return call ?? this.own.getStore();
+    return callInStore() ?? this.own.getStore();
   },
 };
