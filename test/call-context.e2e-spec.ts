@@ -4,6 +4,7 @@ import { createHfStatsFetch, HfStatsModule, HfStatsService, TrackHFCall } from '
 import { HfStatsRecorder } from '../libs/hf-stats/src/recording/hf-stats.recorder.js';
 import { callContext } from '../libs/hf-stats/src/stats/call-context.js';
 import type { HfCallRecord } from '../libs/hf-stats/src/stats/hf-call-record.js';
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { trackedClientSuite } from './fixtures/router/tracked-client-suite.js';
 
@@ -63,6 +64,14 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
           this.cls.set('setInCall', 'kept');
         }
         await this.embedAt('/embed');
+      }
+
+      @TrackHFCall({ operation: 'sets', texts: () => 0 })
+      async sets(entries: Array<[string, unknown]>): Promise<void> {
+        await this.embedAt('/embed');
+        for (const [key, value] of entries) {
+          this.cls.set(key, value);
+        }
       }
 
       @TrackHFCall({ operation: 'nested-contexts', texts: () => 1 })
@@ -152,5 +161,45 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
     await expect(cls.runWith(strict, () => embedder.inner())).resolves.toBeUndefined();
     expect(records).toEqual([]);
     expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 2 });
+  });
+
+  it('leaves the store as the same writes leave it without the module, for any keys and values (property)', async () => {
+    const { stats, cls, embedder } = await boot();
+    // Plain names and dotted paths (nestjs-cls nests those), never a prototype's.
+    const name = fc
+      .string({ minLength: 1, maxLength: 6 })
+      .filter((key) => !/__proto__|constructor|prototype/.test(key));
+    const key = fc.oneof(
+      name,
+      fc.array(name, { minLength: 2, maxLength: 3 }).map((parts) => parts.join('.')),
+    );
+    /** What the store holds under string keys after the writes, or the error they threw. */
+    const outcome = async (write: () => Promise<void>): Promise<string> => {
+      try {
+        await write();
+        return JSON.stringify(Object.entries(cls.get()));
+      } catch (error) {
+        return `threw ${(error as Error).name}`;
+      }
+    };
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(key, fc.jsonValue()), { maxLength: 8 }), async (entries) => {
+        runs += 1;
+        const id = `p-${runs}`;
+        const without = await stats.runInSession(id, () =>
+          outcome(async () => {
+            for (const [name, value] of entries) {
+              cls.set(name, value);
+            }
+          }),
+        );
+        const within = await stats.runInSession(id, () => outcome(() => embedder.sets(entries)));
+        expect(within).toBe(without);
+      }),
+      { numRuns: 60 },
+    );
+    // Each tracked call was one, its request its attempt.
+    expect(stats.getGlobalStats()).toMatchObject({ callCount: runs, attemptCount: runs });
   });
 });
