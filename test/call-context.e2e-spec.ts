@@ -189,8 +189,8 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
         const id = `p-${runs}`;
         const without = await stats.runInSession(id, () =>
           outcome(async () => {
-            for (const [name, value] of entries) {
-              cls.set(name, value);
+            for (const [entryKey, value] of entries) {
+              cls.set(entryKey, value);
             }
           }),
         );
