@@ -18,6 +18,16 @@ const post = (body: unknown): RequestInit => ({
 const attemptsOf = (records: HfCallRecord[]) =>
   Object.fromEntries(records.map(({ operation, attempts }) => [operation, attempts?.count ?? 0]));
 
+/** Whether the call context's own AsyncLocalStorage is enabled (Node 20's `enabled` field). */
+const ownEnabled = (): boolean => (callContext.own as unknown as { enabled: boolean }).enabled;
+
+/** A promise and the function that resolves it. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  const opened: Array<() => void> = [];
+  const promise = new Promise<void>((resolve) => opened.push(resolve));
+  return { promise, open: () => opened.forEach((resolve) => resolve()) };
+}
+
 /** What the code of a call saw of its context. */
 interface Seen {
   ownStore: unknown;
@@ -33,6 +43,8 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
     class Embedder {
       readonly fetch = createHfStatsFetch();
       readonly seen: Seen[] = [];
+      /** The own storage's store as code of an ended call, still running, finds it. */
+      readonly late: unknown[] = [];
 
       constructor(private readonly cls: ClsService) {}
 
@@ -63,6 +75,21 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
         if (this.cls.isActive()) {
           this.cls.set('setInCall', 'kept');
         }
+        await this.embedAt('/embed');
+      }
+
+      @TrackHFCall({ operation: 'leaves', texts: () => 1 })
+      async leaves(later: Promise<void>): Promise<void> {
+        await this.embedAt('/embed');
+        // Runs once the test resolves `later`, after the call has ended, in the call's context.
+        void later.then(() => {
+          this.late.push(callContext.own.getStore());
+        });
+      }
+
+      @TrackHFCall({ operation: 'gated', texts: () => 1 })
+      async gated(opened: Promise<void>): Promise<void> {
+        await opened;
         await this.embedAt('/embed');
       }
 
@@ -124,6 +151,41 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
     expect(attemptsOf(records)).toEqual({ looks: 1 });
   });
 
+  it('outside any nestjs-cls context, lets its own storage go once no such call is open', async () => {
+    const { cls, embedder, records } = await boot();
+    expect(cls.isActive()).toBe(false);
+    const later = gate();
+    await embedder.leaves(later.promise);
+    // On Node 20 an enabled AsyncLocalStorage adds work to every promise of the process (`enabled`: Node 20's field).
+    expect(ownEnabled()).toBe(false);
+    later.open();
+    await later.promise;
+    // The code of the ended call finds no call any more (its requests count untracked, as the ended call's did).
+    expect(embedder.late).toEqual([undefined]);
+    // The next such call takes the storage again.
+    await embedder.looks();
+    expect(embedder.seen[0].ownStore).toBe(embedder.seen[0].current);
+    expect(embedder.seen[0].current).toBeDefined();
+    expect(ownEnabled()).toBe(false);
+    expect(attemptsOf(records)).toEqual({ leaves: 1, looks: 1 });
+  });
+
+  it('outside any nestjs-cls context, keeps its own storage while another call is open', async () => {
+    const { stats, embedder, records } = await boot();
+    const [firstGate, secondGate] = [gate(), gate()];
+    const first = embedder.gated(firstGate.promise);
+    const second = embedder.gated(secondGate.promise);
+    firstGate.open();
+    await first;
+    // The second call is still open: its request, made after the first ended, is still its own.
+    expect(ownEnabled()).toBe(true);
+    secondGate.open();
+    await second;
+    expect(records.map(({ attempts }) => attempts?.count)).toEqual([1, 1]);
+    expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 0 });
+    expect(ownEnabled()).toBe(false);
+  });
+
   it.each([
     ['in a session', true],
     ['outside any context', false],
@@ -131,6 +193,7 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
     const { stats, embedder, records } = await boot();
     await (inSession ? stats.runInSession('s-2', () => embedder.outer()) : embedder.outer());
     expect(attemptsOf(records)).toEqual({ inner: 1, outer: 2 });
+    expect(ownEnabled()).toBe(false);
     expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 0 });
   });
 

@@ -65,6 +65,16 @@ function callInStore(): PendingCall | undefined {
   }
 }
 
+/** Open calls that ran in the storage of its own: at 0 it is disabled, so that no promise pays for it any more. */
+let ownOpen = 0;
+
+function leftOwn(): void {
+  ownOpen -= 1;
+  if (ownOpen === 0) {
+    callContext.own.disable();
+  }
+}
+
 /**
  * The tracked call the current code runs inside, so that `createHfStatsFetch` can attribute each HTTP attempt to
  * its call.
@@ -72,7 +82,9 @@ function callInStore(): PendingCall | undefined {
  * Inside a nestjs-cls context (every request the module binds, `runInSession`), the call rides in that context: a
  * view of its store (above). On Node 20 each enabled `AsyncLocalStorage` adds work to every promise the process
  * creates (a real `chatCompletion` makes about 130), and nestjs-cls's is enabled already. Outside one (a job, a
- * bootstrap), a storage of its own, enabled by the first such call.
+ * bootstrap), a storage of its own, enabled while such a call is open and disabled once none is (`disable()`: from
+ * then on the code of an ended call, still running, finds no call, which makes its requests untracked attempts as
+ * the ended call did).
  *
  * Entered only once a tracked fetch exists (`enabled`): apps without one don't pay for a context per call.
  */
@@ -83,7 +95,20 @@ export const callContext = {
   /** Runs `fn` as `call`'s code: the requests it makes are the call's attempts. */
   run<T>(call: PendingCall, fn: () => T): T {
     const view = viewFor(call);
-    return view === undefined ? this.own.run(call, fn) : ClsServiceManager.getClsService().runWith(view, fn);
+    if (view !== undefined) {
+      return ClsServiceManager.getClsService().runWith(view, fn);
+    }
+    if (call.onEnd(leftOwn)) {
+      ownOpen += 1;
+    }
+    try {
+      return this.own.run(call, fn);
+    } finally {
+      // A call that ended already (a stream's last step) holds nothing open.
+      if (ownOpen === 0) {
+        this.own.disable();
+      }
+    }
   },
 
   /** The call the current code runs inside, if any. Never throws: the tracked fetch asks on every request. */

@@ -61,6 +61,8 @@ export class PendingCall {
   private readonly startedAt = performance.now();
   private usage: HfTokenUsage | undefined = undefined;
   private attempts: HfCallAttempts | undefined = undefined;
+  /** Told once, when the call ends (see {@link onEnd}). */
+  private endListener: ((call: PendingCall) => void) | undefined = undefined;
 
   constructor(
     private readonly sink: HfCallSink,
@@ -76,6 +78,18 @@ export class PendingCall {
   /** False once the call is recorded (or discarded): a tracked client made later starts a call of its own. */
   get open(): boolean {
     return !this.finished;
+  }
+
+  /**
+   * Registers the one listener of the call's end, recorded or discarded (the call context lets its own storage go
+   * then). False when the call has ended already, or has a listener.
+   */
+  onEnd(listener: (call: PendingCall) => void): boolean {
+    if (this.finished || this.endListener !== undefined) {
+      return false;
+    }
+    this.endListener = listener;
+    return true;
   }
 
   /**
@@ -167,6 +181,7 @@ export class PendingCall {
     if (this.hold !== undefined) {
       this.sink.releaseCall(this.hold);
     }
+    this.ended();
   }
 
   private finish(ok: boolean, error: unknown, lastActiveAt?: number): void {
@@ -203,6 +218,21 @@ export class PendingCall {
       this.hold,
       true,
     );
+    this.ended();
+  }
+
+  /** Tells the end listener, once; never throws (a finished call is recorded already). */
+  private ended(): void {
+    const listener = this.endListener;
+    if (listener === undefined) {
+      return;
+    }
+    this.endListener = undefined;
+    try {
+      listener(this);
+    } catch (error) {
+      this.sink.reportFailure(error);
+    }
   }
 
   /** TGI reports prompt and generated tokens in headers, TEI the tokens it embedded. */
