@@ -62,7 +62,7 @@ export class PendingCall {
   private usage: HfTokenUsage | undefined = undefined;
   private attempts: HfCallAttempts | undefined = undefined;
   /** Told once, when the call ends (see {@link onEnd}). */
-  private endListener: ((call: PendingCall) => void) | undefined = undefined;
+  private endListener: (() => void) | undefined = undefined;
 
   constructor(
     private readonly sink: HfCallSink,
@@ -84,7 +84,7 @@ export class PendingCall {
    * Registers the one listener of the call's end, recorded or discarded (the call context lets its own storage go
    * then). False when the call has ended already, or has a listener.
    */
-  onEnd(listener: (call: PendingCall) => void): boolean {
+  onEnd(listener: () => void): boolean {
     if (this.finished || this.endListener !== undefined) {
       return false;
     }
@@ -229,7 +229,7 @@ export class PendingCall {
     }
     this.endListener = undefined;
     try {
-      listener(this);
+      listener();
     } catch (error) {
       this.sink.reportFailure(error);
     }
