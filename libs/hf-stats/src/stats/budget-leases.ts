@@ -24,8 +24,6 @@ export interface HfLeaseRequest {
   mode: 'lease' | 'return';
   /** Calls of the session waiting for this lease call on this replica (the one that asks included): a slice for all. */
   waiting: number;
-  /** This replica's clock (epoch ms) when sent: the lease expires in the shared store `ttlMs` after it. */
-  now: number;
 }
 
 /** The shared store's answer. */

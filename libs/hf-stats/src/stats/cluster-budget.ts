@@ -225,7 +225,7 @@ export class ClusterBudget {
     const report = lease.takeReport();
     try {
       const waiting = lease.waiting;
-      const reply = await this.source.lease({ sessionId, spent: report, want, mode, now, waiting }, this.limits);
+      const reply = await this.source.lease({ sessionId, spent: report, want, mode, waiting }, this.limits);
       lease.refusedWith = reply.status === 'refused' ? reachedOf(reply, this.limits) : undefined;
       if (reply.status === 'granted') {
         lease.take(reply.grant, now + this.validityMs, now);

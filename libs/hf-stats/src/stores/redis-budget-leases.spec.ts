@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   deleteKeys,
   redisTestsEnabled,
@@ -114,4 +114,60 @@ describe.runIf(enabled)('cluster-wide maxCostUsd over real Redis, four replicas,
       },
     );
   }, 60_000);
+});
+
+describe.runIf(enabled)("cluster-wide maxCalls over real Redis, on Redis's clock", () => {
+  const redis = new Redis(SHARED_REDIS_URL);
+  const prefixes: string[] = [];
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) {
+      await deleteKeys(SHARED_REDIS_URL, prefix);
+    }
+    await redis.quit();
+  });
+
+  const want = { calls: 1, texts: 0, nanoUsd: 0 };
+  /** Calls `budget` lets through of `tries` in session `s`. */
+  const admitted = async (budget: ClusterBudget, tries: number) => {
+    let count = 0;
+    for (let i = 0; i < tries; i += 1) {
+      if (budget.tryTake('s', want, Date.now()) || (await budget.admit('s', want)) === undefined) {
+        count += 1;
+      }
+    }
+    return count;
+  };
+
+  it.each([
+    // Ahead: the first replica's lease looks ended to it. Behind: its own lease looks ended to the first replica.
+    ['ahead', 60_000, 10, [5, 5]],
+    ['behind', -60_000, 2, [2, 8]],
+  ])('two replicas, one with its clock a minute %s, let exactly maxCalls through', async (_, skewMs, tries, split) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const prefix = uniquePrefix();
+    prefixes.push(prefix);
+    const replica = (id: string) =>
+      new ClusterBudget(
+        { maxCalls: 10, onExceed: 'throw' },
+        new RedisBudgetLeases(redis, prefix, id, 60_000, 100, 2_000),
+        100,
+        'refuse',
+        (error) => {
+          throw error;
+        },
+      );
+    const [first, skewed] = [replica('first'), replica('skewed')];
+    // The first replica leases half of the 10 calls for 30 s and spends one.
+    expect(await admitted(first, 1)).toBe(1);
+    // A minute on the other's clock is past that lease's end, or its own lease's: both are still out on Redis's.
+    vi.setSystemTime(Date.now() + skewMs);
+    const bySkewed = await admitted(skewed, tries);
+    vi.setSystemTime(Date.now() - skewMs);
+    const byFirst = await admitted(first, 10);
+    expect([bySkewed, 1 + byFirst]).toEqual(split);
+    await Promise.all([first.close(), skewed.close()]);
+  });
 });

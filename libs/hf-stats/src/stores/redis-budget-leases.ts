@@ -73,7 +73,6 @@ export class RedisBudgetLeases implements HfBudgetLeaseSource {
       this.keyPrefix,
       request.sessionId,
       this.replicaId,
-      String(request.now),
       String(LEASE_TTL_MS),
       String(Math.max(this.retentionMs, LEASE_TTL_MS)),
       String(this.maxSessions),

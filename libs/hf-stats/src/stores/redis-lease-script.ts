@@ -5,7 +5,7 @@
  *
  * KEYS[1]: `<prefix>budget:<sessionId>`, a hash: `c`, `t`, `n` (calls, texts, nano-dollars the replicas reported
  * spent) and one field `r:<replicaId>` per lease held: `"calls texts nanoUsd expiresAt"`.
- * ARGV: prefix, sessionId, replicaId, now (the replica's epoch ms), leaseTtlMs, retentionMs, maxSessions,
+ * ARGV: prefix, sessionId, replicaId, leaseTtlMs, retentionMs, maxSessions,
  * maxCalls, maxTexts, maxNanoUsd (-1: no such limit), spentCalls, spentTexts, spentNanoUsd (what the replica spent
  * since its last call, its debts included), wantCalls, wantTexts, wantNanoUsd (the call waiting), mode (`lease` or
  * `return`), waiting (calls of the session waiting on this replica, the one that asks included).
@@ -17,7 +17,8 @@
  * other replica could still let calls through from its slice), else the replica gets a slice:
  * max(want, min(left, max(1, floor(left / (2 * holders)), want * waiting))) per limit, holders counting this
  * replica (the calls already waiting are served by one call; the slice shrinks as the budget nears its end). The work is
- * bounded by the number of replicas holding a lease on the session.
+ * bounded by the number of replicas holding a lease on the session. Leases end, and the budgets index ages, on Redis's
+ * clock (`TIME`): the replicas' clocks need not agree.
  *
  * Returns { status, grantCalls, grantTexts, grantNanoUsd, usedCalls, usedTexts, usedNanoUsd, limit } with status
  * 1 granted, 0 refused (limit: 1 maxCalls, 2 maxTexts, 3 maxCostUsd), 2 no room for another session's budget
@@ -28,15 +29,16 @@ local key = KEYS[1]
 local prefix = ARGV[1]
 local sessionId = ARGV[2]
 local mine = 'r:' .. ARGV[3]
-local now = tonumber(ARGV[4])
-local ttl = tonumber(ARGV[5])
-local retention = tonumber(ARGV[6])
-local maxSessions = tonumber(ARGV[7])
-local limits = { tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]) }
-local spent = { tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]) }
-local want = { tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16]) }
-local mode = ARGV[17]
-local waiting = tonumber(ARGV[18])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[4])
+local retention = tonumber(ARGV[5])
+local maxSessions = tonumber(ARGV[6])
+local limits = { tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]) }
+local spent = { tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]) }
+local want = { tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15]) }
+local mode = ARGV[16]
+local waiting = tonumber(ARGV[17])
 local index = prefix .. 'budgets'
 local fields = { 'c', 't', 'n' }
 
