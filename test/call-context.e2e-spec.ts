@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { ClsModule, ClsService } from 'nestjs-cls';
 import { createHfStatsFetch, HfStatsModule, HfStatsService, TrackHFCall } from 'nestjs-hf-stats';
@@ -18,7 +19,13 @@ const post = (body: unknown): RequestInit => ({
 const attemptsOf = (records: HfCallRecord[]) =>
   Object.fromEntries(records.map(({ operation, attempts }) => [operation, attempts?.count ?? 0]));
 
-/** Whether the call context's own AsyncLocalStorage is enabled (Node 20's `enabled` field). */
+/**
+ * Node 20's `AsyncLocalStorage` runs on promise hooks: an enabled one adds work to every promise of the process, and
+ * says so in its `enabled` field. Node 24's (AsyncContextFrame) has no such state and costs nothing per promise.
+ */
+const PROMISE_HOOKED = 'enabled' in new AsyncLocalStorage();
+
+/** Whether the call context's own storage is enabled (Node 20). */
 const ownEnabled = (): boolean => (callContext.own as unknown as { enabled: boolean }).enabled;
 
 /** A promise and the function that resolves it. */
@@ -151,40 +158,45 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
     expect(attemptsOf(records)).toEqual({ looks: 1 });
   });
 
-  it('outside any nestjs-cls context, lets its own storage go once no such call is open', async () => {
-    const { cls, embedder, records } = await boot();
-    expect(cls.isActive()).toBe(false);
-    const later = gate();
-    await embedder.leaves(later.promise);
-    // On Node 20 an enabled AsyncLocalStorage adds work to every promise of the process (`enabled`: Node 20's field).
-    expect(ownEnabled()).toBe(false);
-    later.open();
-    await later.promise;
-    // The code of the ended call finds no call any more (its requests count untracked, as the ended call's did).
-    expect(embedder.late).toEqual([undefined]);
-    // The next such call takes the storage again.
-    await embedder.looks();
-    expect(embedder.seen[0].ownStore).toBe(embedder.seen[0].current);
-    expect(embedder.seen[0].current).toBeDefined();
-    expect(ownEnabled()).toBe(false);
-    expect(attemptsOf(records)).toEqual({ leaves: 1, looks: 1 });
-  });
+  it.runIf(PROMISE_HOOKED)(
+    'outside any nestjs-cls context, lets its own storage go once no such call is open',
+    async () => {
+      const { cls, embedder, records } = await boot();
+      expect(cls.isActive()).toBe(false);
+      const later = gate();
+      await embedder.leaves(later.promise);
+      expect(ownEnabled()).toBe(false);
+      later.open();
+      await later.promise;
+      // The code of the ended call finds no call any more (its requests count untracked, as the ended call's did).
+      expect(embedder.late).toEqual([undefined]);
+      // The next such call takes the storage again.
+      await embedder.looks();
+      expect(embedder.seen[0].ownStore).toBe(embedder.seen[0].current);
+      expect(embedder.seen[0].current).toBeDefined();
+      expect(ownEnabled()).toBe(false);
+      expect(attemptsOf(records)).toEqual({ leaves: 1, looks: 1 });
+    },
+  );
 
-  it('outside any nestjs-cls context, keeps its own storage while another call is open', async () => {
-    const { stats, embedder, records } = await boot();
-    const [firstGate, secondGate] = [gate(), gate()];
-    const first = embedder.gated(firstGate.promise);
-    const second = embedder.gated(secondGate.promise);
-    firstGate.open();
-    await first;
-    // The second call is still open: its request, made after the first ended, is still its own.
-    expect(ownEnabled()).toBe(true);
-    secondGate.open();
-    await second;
-    expect(records.map(({ attempts }) => attempts?.count)).toEqual([1, 1]);
-    expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 0 });
-    expect(ownEnabled()).toBe(false);
-  });
+  it.runIf(PROMISE_HOOKED)(
+    'outside any nestjs-cls context, keeps its own storage while another call is open',
+    async () => {
+      const { stats, embedder, records } = await boot();
+      const [firstGate, secondGate] = [gate(), gate()];
+      const first = embedder.gated(firstGate.promise);
+      const second = embedder.gated(secondGate.promise);
+      firstGate.open();
+      await first;
+      // The second call is still open: its request, made after the first ended, is still its own.
+      expect(ownEnabled()).toBe(true);
+      secondGate.open();
+      await second;
+      expect(records.map(({ attempts }) => attempts?.count)).toEqual([1, 1]);
+      expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 0 });
+      expect(ownEnabled()).toBe(false);
+    },
+  );
 
   it.each([
     ['in a session', true],
@@ -193,7 +205,6 @@ describe('the context of a tracked call (what a tracked fetch attributes its att
     const { stats, embedder, records } = await boot();
     await (inSession ? stats.runInSession('s-2', () => embedder.outer()) : embedder.outer());
     expect(attemptsOf(records)).toEqual({ inner: 1, outer: 2 });
-    expect(ownEnabled()).toBe(false);
     expect(stats.getSnapshot()).toMatchObject({ untrackedAttemptCount: 0 });
   });
 
